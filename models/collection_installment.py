@@ -1,0 +1,115 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+INSTALLMENT_STATES = [
+    ("pending", "Pending"),
+    ("partial", "Pending to collect"),
+    ("paid", "Paid"),
+    ("refinanced", "Refinanced"),
+    ("written_off", "Written off"),
+    ("cancelled", "Cancelled"),
+]
+MANUAL_STATES = ("refinanced", "written_off", "cancelled")
+
+
+class CollectionInstallment(models.Model):
+    """One amount due on one date.
+
+    For internal portfolios it mirrors one receivable line of a posted
+    customer invoice: amount, paid and residual come from accounting. For
+    external portfolios paid comes from collection payments.
+    """
+
+    _name = "collection.installment"
+    _description = "Collection Installment"
+    _order = "date_due, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char("Description", required=True)
+    case_id = fields.Many2one("collection.case", required=True, index=True, ondelete="cascade", check_company=True)
+    portfolio_id = fields.Many2one(related="case_id.portfolio_id", store=True, index=True, precompute=True)
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="case_id.currency_id", store=True, precompute=True)
+    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True, precompute=True, string="Debtor")
+    sequence = fields.Integer(default=1)
+    external_ref = fields.Char("Reference", index=True, help="Creditor's reference, or the invoice number.")
+    contract_ref = fields.Char("Product / Contract")
+    date_due = fields.Date("Due Date", required=True, index=True)
+    amount = fields.Monetary(required=True)
+    amount_paid = fields.Monetary("Paid", compute="_compute_amount_paid", store=True, readonly=False)
+    amount_residual = fields.Monetary("Residual", compute="_compute_amount_residual", store=True)
+    state = fields.Selection(
+        INSTALLMENT_STATES, compute="_compute_state", store=True, readonly=False, index=True
+    )
+    move_line_id = fields.Many2one(
+        "account.move.line", string="Receivable Line", index="btree_not_null", readonly=True, ondelete="restrict"
+    )
+    move_id = fields.Many2one(related="move_line_id.move_id", store=True, index="btree_not_null", string="Invoice")
+    days_overdue = fields.Integer(compute="_compute_days_overdue")
+
+    _sql_constraints = [
+        ("move_line_uniq", "unique(move_line_id)", "A receivable line can be followed by one installment only."),
+        ("amount_paid_positive", "CHECK(amount_paid >= 0)", "The paid amount cannot be negative."),
+    ]
+
+    @api.depends("move_line_id.balance", "move_line_id.amount_residual", "amount")
+    def _compute_amount_paid(self):
+        for inst in self:
+            if inst.move_line_id:
+                inst.amount_paid = inst.move_line_id.balance - inst.move_line_id.amount_residual
+            else:
+                inst.amount_paid = inst.amount_paid or 0.0
+
+    @api.depends("amount", "amount_paid", "move_line_id.amount_residual")
+    def _compute_amount_residual(self):
+        for inst in self:
+            if inst.move_line_id:
+                inst.amount_residual = inst.move_line_id.amount_residual
+            else:
+                inst.amount_residual = inst.currency_id.round(inst.amount - inst.amount_paid)
+
+    @api.depends("amount_residual", "amount_paid")
+    def _compute_state(self):
+        for inst in self:
+            if inst.state in MANUAL_STATES:
+                continue
+            currency = inst.currency_id
+            if currency.compare_amounts(inst.amount_residual, 0.0) <= 0:
+                inst.state = "paid"
+            elif currency.compare_amounts(inst.amount_paid, 0.0) > 0:
+                inst.state = "partial"
+            else:
+                inst.state = "pending"
+
+    @api.depends("date_due", "state")
+    @api.depends_context("tz")
+    def _compute_days_overdue(self):
+        today = fields.Date.context_today(self)
+        for inst in self:
+            open_due = inst.state in ("pending", "partial") and inst.date_due and inst.date_due < today
+            inst.days_overdue = (today - inst.date_due).days if open_due else 0
+
+    @api.constrains("amount", "amount_paid")
+    def _check_amounts(self):
+        for inst in self.filtered(lambda i: not i.move_line_id):
+            if inst.currency_id.compare_amounts(inst.amount, 0.0) <= 0:
+                raise ValidationError(_("The installment %s must have a positive amount.", inst.name))
+            if inst.currency_id.compare_amounts(inst.amount_paid, inst.amount) > 0:
+                raise ValidationError(
+                    _("%(name)s: the paid amount is larger than the installment amount.", name=inst.name)
+                )
+
+    def write(self, vals):
+        accounting = {"amount", "amount_paid", "date_due"} & set(vals)
+        if accounting and self.filtered("move_line_id") and not self.env.su:
+            raise UserError(
+                _("Installments of internal portfolios follow their invoice: change the invoice in Accounting.")
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su and self.filtered(lambda i: i.amount_paid or i.move_line_id):
+            raise UserError(
+                _("Installments with payments or linked to an invoice cannot be deleted; cancel them instead.")
+            )
+        return super().unlink()

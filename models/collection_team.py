@@ -1,0 +1,115 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class CollectionTeam(models.Model):
+    _name = "collection.team"
+    _description = "Collection Team"
+    _inherit = ["mail.thread"]
+    _order = "sequence, name"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    supervisor_id = fields.Many2one(
+        "res.users",
+        tracking=True,
+        index=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref("debt_collection.group_collection_supervisor").id)],
+    )
+    member_ids = fields.One2many("collection.team.member", "team_id", string="Members")
+    case_ids = fields.One2many("collection.case", "team_id", string="Cases")
+    open_case_count = fields.Integer(compute="_compute_open_case_count")
+
+    def _compute_open_case_count(self):
+        counts = dict(
+            self.env["collection.case"]._read_group(
+                [("team_id", "in", self.ids), ("state", "=", "open")], ["team_id"], ["__count"]
+            )
+        )
+        for team in self:
+            team.open_case_count = counts.get(team, 0)
+
+    def action_view_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action")
+        action["domain"] = [("team_id", "=", self.id)]
+        action["context"] = {"search_default_filter_open": 1, "default_team_id": self.id}
+        return action
+
+
+class CollectionTeamMember(models.Model):
+    _name = "collection.team.member"
+    _description = "Collection Team Member"
+    _order = "team_id, sequence, id"
+    _check_company_auto = True
+
+    team_id = fields.Many2one("collection.team", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="team_id.company_id", store=True, index=True)
+    sequence = fields.Integer(default=10)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        required=True,
+        index=True,
+        domain=lambda self: [("groups_id", "in", self.env.ref("debt_collection.group_collection_user").id)],
+    )
+    daily_capacity = fields.Integer(default=40, help="How many cases the collector can work in a day.")
+    substitute_id = fields.Many2one(
+        "res.users",
+        string="Substitute",
+        index=True,
+        help="Works this member's cases while the member is absent.",
+    )
+    absence_from = fields.Date()
+    absence_to = fields.Date()
+    is_absent = fields.Boolean(compute="_compute_is_absent", search="_search_is_absent", string="Absent Today")
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [
+        ("user_team_uniq", "unique(team_id, user_id)", "A collector can be a member of a team only once."),
+    ]
+
+    @api.depends("absence_from", "absence_to")
+    @api.depends_context("tz")
+    def _compute_is_absent(self):
+        today = fields.Date.context_today(self)
+        for member in self:
+            member.is_absent = member._absent_on(today)
+
+    def _search_is_absent(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise ValidationError(_("Unsupported search on absence."))
+        today = fields.Date.context_today(self)
+        domain = [
+            ("absence_from", "!=", False),
+            ("absence_from", "<=", today),
+            "|",
+            ("absence_to", "=", False),
+            ("absence_to", ">=", today),
+        ]
+        return domain if (operator == "=") == value else ["!"] + domain
+
+    def _absent_on(self, day):
+        self.ensure_one()
+        return bool(
+            self.absence_from and self.absence_from <= day and (not self.absence_to or self.absence_to >= day)
+        )
+
+    @api.constrains("absence_from", "absence_to", "substitute_id", "user_id")
+    def _check_absence(self):
+        for member in self:
+            if member.absence_from and member.absence_to and member.absence_to < member.absence_from:
+                raise ValidationError(_("The absence of %s ends before it starts.", member.user_id.name))
+            if member.substitute_id and member.substitute_id == member.user_id:
+                raise ValidationError(_("%s cannot substitute themselves.", member.user_id.name))
+
+    @api.model
+    def _absent_user_ids_substituted_by(self, user_ids):
+        """Collectors absent today whose substitute is one of ``user_ids``."""
+        members = self.sudo().search(
+            [("substitute_id", "in", list(user_ids)), ("is_absent", "=", True), ("active", "=", True)]
+        )
+        return members.user_id.ids

@@ -1,0 +1,12 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    collection_min_overdue_days = fields.Integer(
+        "Days Overdue Before Collection",
+        default=1,
+        help="A posted customer invoice enters the internal collection portfolio once one of its "
+        "due dates is at least this many days past.",
+    )
