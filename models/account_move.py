@@ -4,24 +4,17 @@ from odoo import api, fields, models
 class AccountMove(models.Model):
     _inherit = "account.move"
 
-    collection_installment_ids = fields.One2many(
-        "collection.installment", "move_id", string="Collection Installments", readonly=True
-    )
+    collection_installment_ids = fields.One2many("collection.installment", "move_id", readonly=True)
     collection_case_id = fields.Many2one(
         "collection.case",
-        string="Collection Case",
         compute="_compute_collection_case",
         store=True,
         index="btree_not_null",
         compute_sudo=True,
     )
     collection_case_name = fields.Char(related="collection_case_id.name", string="Collection Case Ref.")
-    collection_stage_id = fields.Many2one(
-        related="collection_case_id.stage_id", string="Collection Stage"
-    )
-    collection_user_id = fields.Many2one(
-        related="collection_case_id.user_id", string="Collector"
-    )
+    collection_stage_id = fields.Many2one(related="collection_case_id.stage_id", string="Collection Stage")
+    collection_user_id = fields.Many2one(related="collection_case_id.user_id", string="Collector")
     collection_status = fields.Selection(
         [("in_collection", "In collection"), ("closed", "Collection closed")],
         compute="_compute_collection_case",

@@ -109,8 +109,10 @@ class CollectionCase(models.Model):
     @api.depends("user_id")
     @api.depends_context("tz")
     def _compute_acting_user_ids(self):
-        members = self.env["collection.team.member"].sudo().search(
-            [("user_id", "in", self.user_id.ids), ("substitute_id", "!=", False), ("is_absent", "=", True)]
+        members = (
+            self.env["collection.team.member"]
+            .sudo()
+            .search([("user_id", "in", self.user_id.ids), ("substitute_id", "!=", False), ("is_absent", "=", True)])
         )
         substitutes = {}
         for member in members:
@@ -252,9 +254,7 @@ class CollectionCase(models.Model):
         if not self.env.su:
             worked = self.filtered(lambda c: c.assignment_ids or c.installment_ids.filtered("amount_paid"))
             if worked:
-                raise UserError(
-                    _("Cases that were worked or received payments cannot be deleted; close them instead.")
-                )
+                raise UserError(_("Cases that were worked or received payments cannot be deleted; close them instead."))
         return super().unlink()
 
     # ------------------------------------------------------------------

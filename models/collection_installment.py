@@ -38,9 +38,7 @@ class CollectionInstallment(models.Model):
     amount = fields.Monetary(required=True)
     amount_paid = fields.Monetary("Paid", compute="_compute_amount_paid", store=True, readonly=False)
     amount_residual = fields.Monetary("Residual", compute="_compute_amount_residual", store=True)
-    state = fields.Selection(
-        INSTALLMENT_STATES, compute="_compute_state", store=True, readonly=False, index=True
-    )
+    state = fields.Selection(INSTALLMENT_STATES, compute="_compute_state", store=True, readonly=False, index=True)
     move_line_id = fields.Many2one(
         "account.move.line", string="Receivable Line", index="btree_not_null", readonly=True, ondelete="restrict"
     )

@@ -32,7 +32,6 @@ class CollectionPortfolio(models.Model):
     )
     creditor_id = fields.Many2one(
         "res.partner",
-        string="Creditor",
         tracking=True,
         check_company=True,
         help="Who the debt is owed to; the company itself for internal portfolios.",
@@ -112,9 +111,7 @@ class CollectionPortfolio(models.Model):
                     ]
                 )
                 if others:
-                    raise ValidationError(
-                        _("%s already has an active internal portfolio.", portfolio.company_id.name)
-                    )
+                    raise ValidationError(_("%s already has an active internal portfolio.", portfolio.company_id.name))
 
     @api.onchange("kind", "company_id")
     def _onchange_kind(self):
@@ -237,9 +234,7 @@ class CollectionPortfolio(models.Model):
                 partners = new_lines.move_id.commercial_partner_id
                 cases = {
                     case.partner_id.id: case
-                    for case in Case.search(
-                        [("portfolio_id", "=", portfolio.id), ("partner_id", "in", partners.ids)]
-                    )
+                    for case in Case.search([("portfolio_id", "=", portfolio.id), ("partner_id", "in", partners.ids)])
                 }
                 result["updated"] += len(cases)
                 missing = partners.filtered(lambda p: p.id not in cases)

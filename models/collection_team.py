@@ -59,7 +59,6 @@ class CollectionTeamMember(models.Model):
     daily_capacity = fields.Integer(default=40, help="How many cases the collector can work in a day.")
     substitute_id = fields.Many2one(
         "res.users",
-        string="Substitute",
         index=True,
         help="Works this member's cases while the member is absent.",
     )
@@ -94,9 +93,7 @@ class CollectionTeamMember(models.Model):
 
     def _absent_on(self, day):
         self.ensure_one()
-        return bool(
-            self.absence_from and self.absence_from <= day and (not self.absence_to or self.absence_to >= day)
-        )
+        return bool(self.absence_from and self.absence_from <= day and (not self.absence_to or self.absence_to >= day))
 
     @api.constrains("absence_from", "absence_to", "substitute_id", "user_id")
     def _check_absence(self):

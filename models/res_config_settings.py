@@ -4,6 +4,4 @@ from odoo import fields, models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
-    collection_min_overdue_days = fields.Integer(
-        related="company_id.collection_min_overdue_days", readonly=False
-    )
+    collection_min_overdue_days = fields.Integer(related="company_id.collection_min_overdue_days", readonly=False)

@@ -4,8 +4,8 @@ from odoo import api, fields, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    collection_case_ids = fields.One2many("collection.case", "partner_id", string="Collection Cases")
-    collection_case_count = fields.Integer("Collection Case Count", compute="_compute_collection_amounts")
+    collection_case_ids = fields.One2many("collection.case", "partner_id")
+    collection_case_count = fields.Integer("Number of Collection Cases", compute="_compute_collection_amounts")
     collection_amount_open = fields.Monetary(
         "Open Collection Amount",
         compute="_compute_collection_amounts",
