@@ -1,0 +1,167 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import CollectionCommon
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceSync(CollectionCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.debtor = cls._debtor("Comercial Los Andes S.A.S.", is_company=True)
+        # dated 40 days ago with 30/60/90: due 10 days ago, in 20 and in 50 days
+        cls.invoice = cls._invoice(cls.debtor, 1000.0, 40, cls.pay_term_3)
+
+    def _sync(self):
+        return self.internal._sync_invoices()
+
+    def _installments(self):
+        return self.invoice.collection_installment_ids.sorted("date_due")
+
+    def test_three_due_dates_give_three_installments(self):
+        result = self._sync()
+        self.assertEqual(result["cases"], 1)
+        self.assertEqual(result["installments"], 3)
+        case = self.env["collection.case"].search([("portfolio_id", "=", self.internal.id)])
+        self.assertEqual(case.partner_id, self.debtor)
+        self.assertEqual(case.team_id, self.team)
+        installments = self._installments()
+        self.assertEqual(installments.mapped("amount"), [300.0, 300.0, 400.0])
+        self.assertEqual(installments.mapped("state"), ["pending"] * 3)
+        self.assertEqual(installments[0].date_due, self.today - timedelta(days=10))
+        self.assertEqual(case.amount_total, 1000.0)
+        self.assertEqual(case.amount_overdue, 300.0)
+        self.assertEqual(case.days_overdue, 10)
+        self.assertEqual(case.stage_id, self.stage_current)
+        # the invoice shows it
+        self.assertEqual(self.invoice.collection_case_id, case)
+        self.assertEqual(self.invoice.collection_status, "in_collection")
+        self.assertEqual(self.invoice.collection_stage_id, self.stage_current)
+        in_collection = self.env["account.move"].search([("collection_status", "=", "in_collection")])
+        self.assertIn(self.invoice, in_collection)
+        # the sync is logged
+        event = self.env["collection.event"].search(
+            [("event_type", "=", "sync"), ("portfolio_id", "=", self.internal.id)]
+        )
+        self.assertEqual(len(event), 1)
+
+    def test_sync_is_idempotent_and_adds_new_invoices(self):
+        self._sync()
+        again = self._sync()
+        self.assertEqual((again["cases"], again["installments"]), (0, 0))
+        self.assertEqual(len(self.env["collection.installment"].search([("portfolio_id", "=", self.internal.id)])), 3)
+        second = self._invoice(self.debtor, 200.0, 15)
+        again = self._sync()
+        self.assertEqual((again["cases"], again["installments"]), (0, 1))
+        case = self.invoice.collection_case_id
+        self.assertEqual(second.collection_case_id, case, "one case per debtor in the portfolio")
+        self.assertEqual(case.amount_total, 1200.0)
+
+    def test_not_overdue_enough_is_left_out(self):
+        recent = self._invoice(self._debtor("Fresh Debtor"), 500.0, 0)  # due today
+        self.company.collection_min_overdue_days = 5
+        self._sync()
+        self.assertFalse(recent.collection_case_id)
+        self.assertTrue(self.invoice.collection_case_id, "10 days overdue >= 5")
+        self.company.collection_min_overdue_days = 15
+        late = self._invoice(self._debtor("Late Debtor"), 500.0, 14)
+        self._sync()
+        self.assertFalse(late.collection_case_id)
+
+    def test_payments_in_accounting_move_installments(self):
+        self._sync()
+        case = self.invoice.collection_case_id
+        first, second, third = self._installments()
+        self._pay(self.invoice, 200.0)
+        self.assertEqual(first.state, "partial")
+        self.assertEqual(first.amount_paid, 200.0)
+        self.assertEqual(first.amount_residual, 100.0)
+        self.assertEqual(case.amount_residual, 800.0)
+        self.assertEqual(case.amount_overdue, 100.0)
+        self.assertEqual(case.state, "open")
+        self._pay(self.invoice, 800.0)
+        self.assertEqual((first | second | third).mapped("state"), ["paid"] * 3)
+        self.assertEqual(case.state, "closed")
+        self.assertEqual(case.close_reason, "paid")
+        self.assertEqual(case.stage_id, self.stage_closed)
+        self.assertEqual(self.invoice.collection_status, "closed")
+
+    def test_reconciled_credit_note_reduces_debt(self):
+        self._sync()
+        case = self.invoice.collection_case_id
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.debtor.id,
+                "invoice_date": self.today,
+                "invoice_line_ids": [
+                    Command.create({"name": "Discount", "quantity": 1, "price_unit": 250.0, "tax_ids": []})
+                ],
+            }
+        )
+        refund.action_post()
+        # unreconciled: counted as an open credit after the next sync
+        self._sync()
+        self.assertEqual(case.amount_credit, 250.0)
+        self.assertEqual(case.amount_residual, 750.0)
+        self.assertEqual(case.amount_overdue, 50.0)
+        # reconciled with the invoice: the installments carry it, the credit is gone
+        refund_line = refund.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.invoice.js_assign_outstanding_line(refund_line.id)
+        self._sync()
+        self.assertEqual(case.amount_credit, 0.0)
+        self.assertEqual(self._installments()[0].amount_paid, 250.0)
+        self.assertEqual(case.amount_residual, 750.0)
+
+    def test_full_credit_note_closes_case(self):
+        self._sync()
+        case = self.invoice.collection_case_id
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=self.invoice.ids)
+            .create({"journal_id": self.invoice.journal_id.id, "reason": "cancelled order"})
+        )
+        reversal.refund_moves()
+        refund = self.invoice.reversal_move_ids
+        if refund.state == "draft":
+            refund.action_post()
+        refund_line = refund.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        self.invoice.js_assign_outstanding_line(refund_line.id)
+        self.assertEqual(case.state, "closed")
+        self.assertEqual(case.amount_residual, 0.0)
+
+    def test_sync_button_and_cron(self):
+        action = self.internal.action_sync_invoices()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertTrue(self.invoice.collection_case_id)
+        with self.assertRaises(UserError):
+            self.external.action_sync_invoices()
+        other = self._invoice(self._debtor("Cron Debtor"), 90.0, 30)
+        self.env["collection.portfolio"]._cron_sync_invoices()
+        self.assertTrue(other.collection_case_id)
+
+    def test_accountant_sees_status_read_only(self):
+        self._sync()
+        invoice = self.invoice.with_user(self.accountant)
+        values = invoice.web_read(
+            {
+                "collection_status": {},
+                "collection_case_name": {},
+                "collection_stage_id": {"fields": {"display_name": {}}},
+                "collection_user_id": {"fields": {"display_name": {}}},
+            }
+        )[0]
+        self.assertEqual(values["collection_status"], "in_collection")
+        self.assertEqual(values["collection_case_name"], self.invoice.collection_case_id.name)
+        self.assertEqual(values["collection_stage_id"]["display_name"], "Current")
+        partner = self.debtor.with_user(self.accountant)
+        self.assertEqual(partner.collection_amount_open, 1000.0)
+        self.assertEqual(partner.collection_case_count, 1)
+        case = self.invoice.collection_case_id.with_user(self.accountant)
+        self.assertEqual(case.stage_id, self.stage_current)
+        with self.assertRaises(AccessError):
+            case.write({"note": "accountants do not edit cases"})
