@@ -251,6 +251,7 @@ class CollectionCase(models.Model):
         return res
 
     def unlink(self):
+        self.check_access("unlink")
         if not self.env.su:
             worked = self.filtered(lambda c: c.assignment_ids or c.installment_ids.filtered("amount_paid"))
             if worked:

@@ -75,7 +75,9 @@ class CollectionEvent(models.Model):
         return self.sudo().create(vals_list)
 
     def write(self, vals):  # pylint: disable=method-required-super
+        self.check_access("write")
         raise UserError(_("The collection event log is append-only: events cannot be changed."))
 
     def unlink(self):  # pylint: disable=method-required-super
+        self.check_access("unlink")
         raise UserError(_("The collection event log is append-only: events cannot be deleted."))

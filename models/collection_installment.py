@@ -106,6 +106,7 @@ class CollectionInstallment(models.Model):
         return super().write(vals)
 
     def unlink(self):
+        self.check_access("unlink")
         if not self.env.su and self.filtered(lambda i: i.amount_paid or i.move_line_id):
             raise UserError(
                 _("Installments with payments or linked to an invoice cannot be deleted; cancel them instead.")

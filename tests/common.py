@@ -16,6 +16,8 @@ class CollectionCommon(AccountTestInvoicingCommon):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
         cls.company = cls.env.company
+        # the accounting test user also manages collections; roles are tested with with_user()
+        cls.env.user.groups_id += cls.env.ref("debt_collection.group_collection_manager")
         cls.today = fields.Date.context_today(cls.env.user)
         ctx = {"no_reset_password": True}
         company_args = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
@@ -143,13 +145,16 @@ class CollectionCommon(AccountTestInvoicingCommon):
 
     @classmethod
     def _invoice(cls, partner, amount, days_ago, payment_term=None):
-        """A posted customer invoice dated ``days_ago`` days ago, without taxes."""
+        """A posted customer invoice dated ``days_ago`` days ago, without taxes,
+        due that day unless a payment term is given."""
+        invoice_date = cls.today - timedelta(days=days_ago)
         invoice = cls.env["account.move"].create(
             {
                 "move_type": "out_invoice",
                 "partner_id": partner.id,
-                "invoice_date": cls.today - timedelta(days=days_ago),
+                "invoice_date": invoice_date,
                 "invoice_payment_term_id": payment_term.id if payment_term else False,
+                "invoice_date_due": False if payment_term else invoice_date,
                 "invoice_line_ids": [
                     Command.create({"name": "Services", "quantity": 1, "price_unit": amount, "tax_ids": []})
                 ],

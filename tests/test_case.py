@@ -67,7 +67,9 @@ class TestCase(CollectionCommon):
         wizard.save().action_close()
         self.assertEqual(case.state, "closed")
         self.assertEqual(case.close_reason, "returned")
-        events = self.env["collection.event"].search([("case_id", "=", case.id), ("event_type", "=", "case_close")])
+        events = (
+            self.env["collection.event"].sudo().search([("case_id", "=", case.id), ("event_type", "=", "case_close")])
+        )
         self.assertEqual(len(events), 1)
         self.assertIn("Creditor recalled the file", events.description)
         case.with_user(self.supervisor).action_reopen()
@@ -84,7 +86,9 @@ class TestCase(CollectionCommon):
         self.assertEqual(history[1].user_id, self.collector_b)
         self.assertEqual(history[1].previous_user_id, self.collector_a)
         self.assertFalse(history[1].date_end)
-        events = self.env["collection.event"].search([("case_id", "=", case.id), ("event_type", "=", "assignment")])
+        events = (
+            self.env["collection.event"].sudo().search([("case_id", "=", case.id), ("event_type", "=", "assignment")])
+        )
         self.assertEqual(len(events), 2)
 
     def test_manual_stage_kept_until_closing(self):

@@ -24,7 +24,7 @@ KANBAN_SPEC = {
     "stage_id": {"fields": {"display_name": {}}},
 }
 # queries of one kanban column page (40 cards) of the work list, as a collector
-WORK_LIST_PAGE_QUERIES = 12
+WORK_LIST_PAGE_QUERIES = 14
 
 
 @tagged("post_install", "-at_install")
