@@ -160,27 +160,27 @@ class CollectionCase(models.Model):
     def _compute_state(self):
         today = fields.Date.context_today(self)
         for case in self:
-            if not case.state:
-                case.state = "open"
+            state, reason, date_closed = case.state or "open", case.close_reason, case.date_closed
             paid_off = bool(case.installment_ids) and case.currency_id.is_zero(case.amount_residual)
-            if case.state == "open" and paid_off:
-                case.state = "closed"
-                case.close_reason = "paid"
-                case.date_closed = today
-            elif case.state == "closed" and case.close_reason == "paid" and not paid_off:
-                case.state = "open"
-                case.close_reason = False
-                case.date_closed = False
+            if state == "open" and paid_off:
+                state, reason, date_closed = "closed", "paid", today
+            elif state == "closed" and reason == "paid" and not paid_off:
+                state, reason, date_closed = "open", False, False
+            case.state = state
+            case.close_reason = reason
+            case.date_closed = date_closed
 
     @api.depends("state", "days_overdue", "date_oldest_due", "company_id")
     def _compute_stage_id(self):
         stages = self.env["collection.stage"].search([])
         for case in self:
             company_stages = stages.filtered(lambda s: not s.company_id or s.company_id == case.company_id)
+            stage = case.stage_id
             if case.state == "closed":
-                case.stage_id = company_stages.filtered("is_closed")[:1] or case.stage_id
-            elif not case.stage_id or case.stage_id.code in AUTO_STAGE_CODES or case.stage_id.is_closed:
-                case.stage_id = case._automatic_stage(company_stages) or case.stage_id
+                stage = company_stages.filtered("is_closed")[:1] or stage
+            elif not stage or stage.code in AUTO_STAGE_CODES or stage.is_closed:
+                stage = case._automatic_stage(company_stages) or stage
+            case.stage_id = stage
 
     def _automatic_stage(self, stages):
         """The automatic stage for the case's days overdue: the Preventive,

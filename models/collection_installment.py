@@ -34,13 +34,15 @@ class CollectionInstallment(models.Model):
     sequence = fields.Integer(default=1)
     external_ref = fields.Char("Reference", index=True, help="Creditor's reference, or the invoice number.")
     contract_ref = fields.Char("Product / Contract")
-    date_due = fields.Date("Due Date", required=True, index=True)
-    amount = fields.Monetary(required=True)
+    date_due = fields.Date(
+        "Due Date", compute="_compute_from_move_line", store=True, readonly=False, required=True, index=True
+    )
+    amount = fields.Monetary(compute="_compute_from_move_line", store=True, readonly=False, required=True)
     amount_paid = fields.Monetary("Paid", compute="_compute_amount_paid", store=True, readonly=False)
     amount_residual = fields.Monetary("Residual", compute="_compute_amount_residual", store=True)
     state = fields.Selection(INSTALLMENT_STATES, compute="_compute_state", store=True, readonly=False, index=True)
     move_line_id = fields.Many2one(
-        "account.move.line", string="Receivable Line", index="btree_not_null", readonly=True, ondelete="restrict"
+        "account.move.line", string="Receivable Line", index="btree_not_null", readonly=True, ondelete="set null"
     )
     move_id = fields.Many2one(related="move_line_id.move_id", store=True, index="btree_not_null", string="Invoice")
     days_overdue = fields.Integer(compute="_compute_days_overdue")
@@ -49,6 +51,15 @@ class CollectionInstallment(models.Model):
         ("move_line_uniq", "unique(move_line_id)", "A receivable line can be followed by one installment only."),
         ("amount_paid_positive", "CHECK(amount_paid >= 0)", "The paid amount cannot be negative."),
     ]
+
+    @api.depends("move_line_id.balance", "move_line_id.date_maturity")
+    def _compute_from_move_line(self):
+        """Internal installments follow their receivable line, even when the
+        invoice is reset to draft and changed in Accounting."""
+        for inst in self:
+            line = inst.move_line_id
+            inst.amount = line.balance if line else inst.amount
+            inst.date_due = (line.date_maturity or line.move_id.invoice_date_due) if line else inst.date_due
 
     @api.depends("move_line_id.balance", "move_line_id.amount_residual", "amount")
     def _compute_amount_paid(self):
@@ -66,13 +77,18 @@ class CollectionInstallment(models.Model):
             else:
                 inst.amount_residual = inst.currency_id.round(inst.amount - inst.amount_paid)
 
-    @api.depends("amount_residual", "amount_paid")
+    @api.depends("amount_residual", "amount_paid", "move_line_id", "move_line_id.parent_state")
     def _compute_state(self):
         for inst in self:
-            if inst.state in MANUAL_STATES:
-                continue
             currency = inst.currency_id
-            if currency.compare_amounts(inst.amount_residual, 0.0) <= 0:
+            follows_accounting = inst.move_line_id or inst.portfolio_id.kind == "internal"
+            if inst.state in ("refinanced", "written_off") or (inst.state == "cancelled" and not follows_accounting):
+                inst.state = inst.state
+            elif follows_accounting and (not inst.move_line_id or inst.move_line_id.parent_state != "posted"):
+                # an invoice reset to draft, cancelled or deleted in Accounting
+                # takes its installments out of the debt until it is posted again
+                inst.state = "cancelled"
+            elif currency.compare_amounts(inst.amount_residual, 0.0) <= 0:
                 inst.state = "paid"
             elif currency.compare_amounts(inst.amount_paid, 0.0) > 0:
                 inst.state = "partial"

@@ -239,7 +239,11 @@ class CollectionPortfolio(models.Model):
                 result["updated"] += len(cases)
                 missing = partners.filtered(lambda p: p.id not in cases)
                 if missing:
-                    created = Case.with_context(collection_assignment_reason="distribution").create(
+                    created = Case.with_context(
+                        collection_assignment_reason="distribution",
+                        mail_create_nolog=True,
+                        mail_create_nosubscribe=True,
+                    ).create(
                         [
                             {
                                 "portfolio_id": portfolio.id,
