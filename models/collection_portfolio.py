@@ -275,6 +275,18 @@ class CollectionPortfolio(models.Model):
                     )
                 Installment.create(vals_list)
                 result["installments"] += len(vals_list)
+                # new debt on a case closed by hand (written off, returned...) reopens it
+                reopened = (
+                    self.env["collection.case"]
+                    .browse([v["case_id"] for v in vals_list])
+                    .filtered(lambda c: c.state == "closed")
+                )
+                if reopened:
+                    reopened.write({"state": "open", "close_reason": False, "date_closed": False})
+                    reopened._compute_stage_id()
+                    self.env["collection.event"]._log(
+                        "case_reopen", _("Case reopened: new overdue invoice."), cases=reopened
+                    )
                 known_line_ids.update(new_lines.ids)
             portfolio._sync_credits()
             portfolio.last_sync_date = fields.Datetime.now()

@@ -63,6 +63,19 @@ class TestInvoiceSync(CollectionCommon):
         self.assertEqual(second.collection_case_id, case, "one case per debtor in the portfolio")
         self.assertEqual(case.amount_total, 1200.0)
 
+    def test_new_invoice_reopens_a_case_closed_by_hand(self):
+        self._sync()
+        case = self.invoice.collection_case_id
+        case._close("written_off")
+        self.assertEqual(case.state, "closed")
+        self._invoice(self.debtor, 70.0, 20)
+        self._sync()
+        self.assertEqual(case.state, "open")
+        self.assertFalse(case.close_reason)
+        self.assertEqual(case.stage_id, self.stage_current)
+        events = self.env["collection.event"].sudo().search([("case_id", "=", case.id)])
+        self.assertEqual(events.mapped("event_type").count("case_reopen"), 1)
+
     def test_not_overdue_enough_is_left_out(self):
         recent = self._invoice(self._debtor("Fresh Debtor"), 500.0, 0)  # due today
         self.company.collection_min_overdue_days = 5
