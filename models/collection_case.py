@@ -6,6 +6,17 @@ from ..tools import aging
 
 OPEN_INSTALLMENT_STATES = ("pending", "partial")
 AUTO_STAGE_CODES = ("preventive", "current", "delinquent")
+# fields a collector may not change on the cases they work
+SUPERVISOR_FIELDS = {
+    "user_id",
+    "team_id",
+    "portfolio_id",
+    "partner_id",
+    "state",
+    "close_reason",
+    "date_closed",
+    "amount_credit",
+}
 CLOSE_REASONS = [
     ("paid", "Paid"),
     ("written_off", "Written off"),
@@ -237,10 +248,13 @@ class CollectionCase(models.Model):
         return cases
 
     def write(self, vals):
-        protected = {"user_id", "team_id", "portfolio_id", "partner_id"} & set(vals)
+        protected = SUPERVISOR_FIELDS & set(vals)
         if protected and not self.env.su and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
             raise AccessError(
-                _("Only a collection supervisor can change the collector, team, portfolio or debtor of a case.")
+                _(
+                    "Only a collection supervisor can change the collector, team, portfolio, debtor, "
+                    "state or credits of a case."
+                )
             )
         changed = self.env["collection.case"]
         if "user_id" in vals:

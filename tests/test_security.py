@@ -41,6 +41,11 @@ class TestSecurity(CollectionCommon):
         with self.assertRaises(AccessError):
             self.case_a.with_user(self.collector_a).write({"user_id": self.collector_b.id})
         with self.assertRaises(AccessError):
+            self.case_a.with_user(self.collector_a).write({"state": "closed", "close_reason": "written_off"})
+        # moving the card to another stage is allowed
+        self.case_a.with_user(self.collector_a).write({"stage_id": self.stage_prelegal.id})
+        self.assertEqual(self.case_a.stage_id, self.stage_prelegal)
+        with self.assertRaises(AccessError):
             Case.create({"portfolio_id": self.external.id, "partner_id": self.creditor.id})
         with self.assertRaises(AccessError):
             self.case_a.with_user(self.collector_a).unlink()
