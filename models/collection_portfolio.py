@@ -57,12 +57,12 @@ class CollectionPortfolio(models.Model):
     active = fields.Boolean(default=True)
     note = fields.Html()
     case_ids = fields.One2many("collection.case", "portfolio_id", string="Cases")
-    case_count = fields.Integer(compute="_compute_totals")
-    open_case_count = fields.Integer(compute="_compute_totals")
-    amount_total = fields.Monetary(compute="_compute_totals")
-    amount_paid = fields.Monetary(compute="_compute_totals")
-    amount_residual = fields.Monetary(compute="_compute_totals")
-    amount_overdue = fields.Monetary(compute="_compute_totals")
+    case_count = fields.Integer("Cases", compute="_compute_totals")
+    open_case_count = fields.Integer("Open Cases", compute="_compute_totals")
+    amount_total = fields.Monetary("Total Debt", compute="_compute_totals")
+    amount_paid = fields.Monetary("Collected", compute="_compute_totals")
+    amount_residual = fields.Monetary("Balance", compute="_compute_totals")
+    amount_overdue = fields.Monetary("Overdue", compute="_compute_totals")
     last_sync_date = fields.Datetime(readonly=True)
 
     def _compute_totals(self):
