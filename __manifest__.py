@@ -8,7 +8,7 @@
     "author": "debt_collection contributors",
     "license": "LGPL-3",
     "depends": ["account", "mail", "contacts", "phone_validation"],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter"]},
     "data": [
         "security/debt_collection_groups.xml",
         "security/ir.model.access.csv",
@@ -25,6 +25,8 @@
         "views/collection_event_views.xml",
         "wizard/collection_case_close_views.xml",
         "views/collection_case_views.xml",
+        "views/collection_import_job_views.xml",
+        "wizard/collection_import_views.xml",
         "views/collection_portfolio_views.xml",
         "views/res_partner_views.xml",
         "views/account_move_views.xml",

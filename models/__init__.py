@@ -1,14 +1,16 @@
-from . import (
-    account_move,
-    collection_assignment,
-    collection_case,
-    collection_event,
-    collection_installment,
-    collection_portfolio,
-    collection_result,
-    collection_stage,
-    collection_team,
-    res_company,
-    res_config_settings,
-    res_partner,
-)
+from . import account_move
+from . import collection_assignment
+from . import collection_case
+from . import collection_event
+from . import collection_import_job
+from . import collection_import_template
+from . import collection_installment
+from . import collection_portfolio
+from . import collection_portfolio_demo
+from . import collection_portfolio_import
+from . import collection_result
+from . import collection_stage
+from . import collection_team
+from . import res_company
+from . import res_config_settings
+from . import res_partner

@@ -1,5 +1,9 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import aging
@@ -22,8 +26,11 @@ CLOSE_REASONS = [
     ("written_off", "Written off"),
     ("returned", "Returned to creditor"),
     ("legal", "Transferred to legal"),
+    ("cancelled", "Debt cancelled"),
     ("other", "Other"),
 ]
+# reasons set by the case itself, lifted as soon as something is owed again
+AUTO_CLOSE_REASONS = ("paid", "cancelled")
 
 
 class CollectionCase(models.Model):
@@ -106,7 +113,9 @@ class CollectionCase(models.Model):
     next_promise_date = fields.Date(readonly=True, index=True)
     next_promise_amount = fields.Monetary(readonly=True)
     last_contact_date = fields.Datetime(readonly=True)
-    external_ref = fields.Char("Creditor Reference", index=True)
+    external_ref = fields.Char("Creditor Reference", index=True, help="The creditor's reference of the debtor.")
+    date_debt_since = fields.Date("Debt Since")
+    contact_persons = fields.Text(help="Contact persons and personal references given by the creditor.")
     note = fields.Html()
     color = fields.Integer()
 
@@ -167,15 +176,19 @@ class CollectionCase(models.Model):
             case.aging_bucket = aging.aging_bucket(days if oldest and oldest < today else 0)
             case.priority_score = aging.priority_score(days, case.amount_residual)
 
-    @api.depends("amount_residual", "installment_ids")
+    @api.depends("amount_residual", "installment_ids.state")
     def _compute_state(self):
         today = fields.Date.context_today(self)
         for case in self:
             state, reason, date_closed = case.state or "open", case.close_reason, case.date_closed
-            paid_off = bool(case.installment_ids) and case.currency_id.is_zero(case.amount_residual)
-            if state == "open" and paid_off:
-                state, reason, date_closed = "closed", "paid", today
-            elif state == "closed" and reason == "paid" and not paid_off:
+            # settled means no installment is left open; open credits that are not
+            # reconciled yet lower the balance but do not close the case
+            states = set(case.installment_ids.mapped("state"))
+            settled = bool(states) and not states & set(OPEN_INSTALLMENT_STATES)
+            if state == "open" and settled:
+                auto_reason = "paid" if states & {"paid", "written_off", "refinanced"} else "cancelled"
+                state, reason, date_closed = "closed", auto_reason, today
+            elif state == "closed" and reason in AUTO_CLOSE_REASONS and not settled:
                 state, reason, date_closed = "open", False, False
             case.state = state
             case.close_reason = reason
@@ -240,12 +253,41 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("collection.case") or _("New")
+        new = _("New")
+        unnamed = [vals for vals in vals_list if vals.get("name", new) == new]
+        for vals, name in zip(unnamed, self._next_names(len(unnamed)), strict=True):
+            vals["name"] = name
         cases = super().create(vals_list)
         cases.filtered("user_id")._record_assignment()
         return cases
+
+    @api.model
+    def _next_names(self, count):
+        """``count`` case references from the case sequence, drawn in one
+        query when the sequence is a standard PostgreSQL one."""
+        if not count:
+            return []
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "collection.case"), ("company_id", "in", [self.env.company.id, False])],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if not sequence:
+            return [_("New")] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence.next_by_id() for _i in range(count)]
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}",
+                count,
+            )
+        )
+        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
 
     def write(self, vals):
         protected = SUPERVISOR_FIELDS & set(vals)

@@ -1,8 +1,12 @@
 import logging
 from datetime import timedelta
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -57,7 +61,7 @@ class CollectionPortfolio(models.Model):
     active = fields.Boolean(default=True)
     note = fields.Html()
     case_ids = fields.One2many("collection.case", "portfolio_id", string="Cases")
-    case_count = fields.Integer("Cases", compute="_compute_totals")
+    case_count = fields.Integer("Number of Cases", compute="_compute_totals")
     open_case_count = fields.Integer("Open Cases", compute="_compute_totals")
     amount_total = fields.Monetary("Total Debt", compute="_compute_totals")
     amount_paid = fields.Monetary("Collected", compute="_compute_totals")
@@ -304,7 +308,8 @@ class CollectionPortfolio(models.Model):
 
     def _sync_credits(self):
         """Store on each case of the internal portfolio the debtor's open
-        credits in accounting (unreconciled credit notes and payments)."""
+        credits in accounting: unreconciled credit notes, payments and bank
+        statement lines (not miscellaneous entries)."""
         self.ensure_one()
         self.env.flush_all()
         self.env.cr.execute(
@@ -319,6 +324,9 @@ class CollectionPortfolio(models.Model):
                        AND l.parent_state = 'posted'
                        AND a.account_type = 'asset_receivable'
                        AND l.amount_residual < 0
+                       AND (m.move_type = 'out_refund'
+                            OR m.origin_payment_id IS NOT NULL
+                            OR m.statement_line_id IS NOT NULL)
                      GROUP BY m.commercial_partner_id
                 )
                 UPDATE collection_case c

@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 
 
 class ResPartner(models.Model):
@@ -13,6 +15,9 @@ class ResPartner(models.Model):
         help="Balance of the debtor's open collection cases, in the company currency.",
     )
     collection_currency_id = fields.Many2one("res.currency", compute="_compute_collection_amounts")
+    collection_other_phones = fields.Char(
+        "Other Phones", help="Further phone numbers (E.164, comma separated) received with collection files."
+    )
 
     @api.depends_context("company", "allowed_company_ids")
     def _compute_collection_amounts(self):

@@ -1,1 +1,6 @@
-from . import test_aging_tools, test_case, test_invoice_sync, test_security, test_work_list
+from . import test_aging_tools
+from . import test_case
+from . import test_import
+from . import test_invoice_sync
+from . import test_security
+from . import test_work_list

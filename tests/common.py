@@ -1,6 +1,7 @@
 from datetime import timedelta
 
-from odoo import Command, fields
+from odoo import Command
+from odoo import fields
 from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon

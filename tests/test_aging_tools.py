@@ -1,6 +1,7 @@
 from datetime import date
 
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase
+from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..tools import aging

@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import CollectionCommon
@@ -124,6 +125,23 @@ class TestInvoiceSync(CollectionCommon):
         self.assertEqual(case.amount_credit, 250.0)
         self.assertEqual(case.amount_residual, 750.0)
         self.assertEqual(case.amount_overdue, 50.0)
+        # a miscellaneous entry crediting the receivable is not a credit of the debtor
+        receivable = refund.line_ids.filtered(
+            lambda line: line.account_id.account_type == "asset_receivable"
+        ).account_id
+        misc = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "line_ids": [
+                    Command.create({"account_id": receivable.id, "partner_id": self.debtor.id, "credit": 5000.0}),
+                    Command.create({"account_id": self.company_data["default_account_revenue"].id, "debit": 5000.0}),
+                ],
+            }
+        )
+        misc.action_post()
+        self._sync()
+        self.assertEqual(case.amount_credit, 250.0)
+        self.assertEqual(case.state, "open")
         # reconciled with the invoice: the installments carry it, the credit is gone
         refund_line = refund.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
         self.invoice.js_assign_outstanding_line(refund_line.id)
@@ -157,7 +175,7 @@ class TestInvoiceSync(CollectionCommon):
         self.invoice.button_draft()
         self.assertEqual(self._installments().mapped("state"), ["cancelled"] * 3)
         self.assertEqual(case.amount_residual, 0.0)
-        self.assertEqual(case.state, "closed")
+        self.assertEqual((case.state, case.close_reason), ("closed", "cancelled"))
         self.invoice.action_post()
         self.assertEqual(self._installments().mapped("state"), ["pending"] * 3)
         self.assertEqual(case.state, "open")

@@ -1,8 +1,10 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.tests import new_test_user
+from odoo.tests import tagged
 
 from .common import CollectionCommon
 

@@ -1,1 +1,2 @@
 from . import collection_case_close
+from . import collection_import

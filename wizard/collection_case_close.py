@@ -1,4 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import UserError
 
 from ..models.collection_case import CLOSE_REASONS
@@ -10,7 +13,9 @@ class CollectionCaseClose(models.TransientModel):
 
     case_ids = fields.Many2many("collection.case", string="Cases", required=True)
     close_reason = fields.Selection(
-        [(key, label) for key, label in CLOSE_REASONS if key != "paid"], required=True, default="written_off"
+        [(key, label) for key, label in CLOSE_REASONS if key not in ("paid", "cancelled")],
+        required=True,
+        default="written_off",
     )
     note = fields.Text()
 

@@ -1,0 +1,721 @@
+"""Loading creditor portfolios: the import engine shared by the import
+wizard, the folder job and the RPC method ``import_rows``.
+
+Everything is validated before anything is written; matching never
+duplicates (debtor by tax ID, else by the creditor's reference; case by
+portfolio and debtor; installment by reference, else by due date and
+number); writes are batched.
+"""
+
+import logging
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.tools import email_normalize
+
+from odoo.addons.phone_validation.tools import phone_validation
+
+from ..tools import import_parser
+from ..tools.import_parser import ParseError
+
+_logger = logging.getLogger(__name__)
+
+WRITE_BATCH = 2000
+IMPORT_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+    "collection_assignment_reason": "distribution",
+}
+
+
+def _vat_key(vat):
+    return re.sub(r"[\s.\-/]", "", vat or "").upper()
+
+
+class CollectionPortfolio(models.Model):
+    _inherit = "collection.portfolio"
+
+    import_template_id = fields.Many2one(
+        "collection.import.template",
+        check_company=True,
+        help="Column mapping used by the folder import and proposed by the import wizard.",
+    )
+    import_directory = fields.Char(
+        help="Server folder watched by the scheduled import: every .xlsx or .csv file put there is "
+        "imported into this portfolio, then moved to done/ or failed/ (with its error file).",
+    )
+    import_job_ids = fields.One2many("collection.import.job", "portfolio_id", string="Imports")
+    import_count = fields.Integer(compute="_compute_import_count")
+    import_mark_missing = fields.Boolean(
+        "Return Missing Cases",
+        help="Scheduled import: a file is the creditor's whole portfolio; open cases whose debtor is "
+        "not in it are closed as returned to the creditor.",
+    )
+
+    def _compute_import_count(self):
+        counts = dict(
+            self.env["collection.import.job"]._read_group(
+                [("portfolio_id", "in", self.ids)], ["portfolio_id"], ["__count"]
+            )
+        )
+        for portfolio in self:
+            portfolio.import_count = counts.get(portfolio, 0)
+
+    def action_view_imports(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_import_job_action")
+        action["domain"] = [("portfolio_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------
+    # RPC entry point
+    # ------------------------------------------------------------------
+    @api.model
+    def import_rows(self, portfolio_id, rows, options=None):
+        """Import debts into a portfolio from a list of dicts (external RPC).
+
+        :param int portfolio_id: the external portfolio
+        :param list rows: one dict per installment, keys among
+            ``tools.import_parser.COLUMNS`` (partner_name, vat, partner_ref,
+            street, city, state, zip, country, phone1..3, email, contacts,
+            notes, debt_amount, debt_since, installment_count,
+            installment_number, due_date, installment_amount,
+            installment_ref, contract_ref, currency); dates as ISO strings,
+            amounts as numbers or strings
+        :param dict options: ``mode`` ('all' – default, nothing is written
+            if a row is wrong – or 'valid'), ``mark_missing`` (bool),
+            ``dry_run`` (bool), ``decimal_separator``, ``date_format``
+        :return: dict with ``counts``, ``errors`` ([{row, message}]) and
+            ``rows`` ([{row, status, case_id, message}]), rows numbered
+            from 1 in the order given
+        """
+        portfolio = self.browse(portfolio_id).exists()
+        if not portfolio:
+            raise UserError(_("Portfolio %s does not exist.", portfolio_id))
+        portfolio.check_access("write")
+        records = [dict(row, _row=index) for index, row in enumerate(rows, start=1)]
+        result = portfolio._import_records(records, dict(options or {}, source="rpc"))
+        return {
+            "counts": result["counts"],
+            "errors": [{"row": r, "message": m} for r, m in sorted(result["errors"].items())],
+            "rows": result["rows"],
+        }
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+    def _import_records(self, records, options=None):
+        """Validate and import canonical records (dicts with ``_row``).
+
+        Return ``{"counts": {...}, "errors": {row: message}, "rows": [...],
+        "imported": bool}``. With mode 'all' (default) any error means
+        nothing is written; with 'valid' the debts with an error are left
+        out (all rows of the same debtor and contract together).
+        """
+        self.ensure_one()
+        self.check_access("write")
+        if self.kind != "external":
+            raise UserError(_("Files are loaded into external portfolios; internal ones follow invoices."))
+        if self.state == "closed":
+            raise UserError(_("The portfolio %s is closed.", self.name))
+        opts = {"mode": "all", "mark_missing": False, "dry_run": False, "decimal_separator": "auto"}
+        opts.update(options or {})
+        opts.setdefault("date_format", "auto")
+        lookups = self._import_lookups()
+        errors = defaultdict(list)
+        lines = []
+        progress = opts.get("progress") or (lambda done, total: None)
+        total = 2 * len(records)
+        for index, record in enumerate(records):
+            if index and not index % 5000:
+                progress(index, total)
+            line, messages = self._import_normalize(record, opts, lookups)
+            if messages:
+                errors[record["_row"]].extend(messages)
+            if line:
+                lines.append(line)
+        # rows of one debtor that give only the creditor's reference join the
+        # rows that also give the tax ID
+        ref_keys = {line["partner_ref"]: line["debtor_key"] for line in lines if line["vat"] and line["partner_ref"]}
+        for line in lines:
+            if not line["vat"] and line["partner_ref"] in ref_keys:
+                line["debtor_key"] = ref_keys[line["partner_ref"]]
+                line["group"] = (line["debtor_key"], line["contract_ref"])
+        self._import_check_groups(lines, errors)
+        counts = dict.fromkeys(
+            (
+                "rows",
+                "rejected",
+                "partners_created",
+                "cases_created",
+                "cases_updated",
+                "cases_returned",
+                "installments_created",
+                "installments_updated",
+                "installments_unchanged",
+            ),
+            0,
+        )
+        counts["rows"] = len(records)
+        flat_errors = {row: " ".join(dict.fromkeys(messages)) for row, messages in errors.items()}
+        rows_result = {r["_row"]: {"row": r["_row"], "status": "error", "case_id": False} for r in records}
+        for row, message in flat_errors.items():
+            rows_result[row]["message"] = message
+        write = not opts["dry_run"] and (not flat_errors or opts["mode"] == "valid")
+        if write:
+            rejected_groups = {line["group"] for line in lines if line["_row"] in flat_errors}
+            good = [line for line in lines if line["group"] not in rejected_groups]
+            for line in lines:
+                if line["group"] in rejected_groups and line["_row"] not in flat_errors:
+                    flat_errors[line["_row"]] = _("Left out with the other installments of this debt.")
+                    rows_result[line["_row"]]["message"] = flat_errors[line["_row"]]
+            progress(len(records), total)
+            opts["_rows_total"] = len(records)
+            self._import_write(good, opts, counts, rows_result)
+        counts["rejected"] = len(flat_errors)
+        if write:
+            self.env["collection.event"]._log(
+                "import",
+                _(
+                    "Import (%(origin)s): %(rows)s rows, %(cases_created)s cases created, %(cases_updated)s "
+                    "updated, %(installments_created)s installments created, %(installments_updated)s updated, "
+                    "%(rejected)s rows rejected, %(cases_returned)s cases returned.",
+                    origin=opts.get("source", "file"),
+                    **counts,
+                ),
+                portfolio=self,
+                payload=dict(counts, source=opts.get("source", "file")),
+            )
+        return {
+            "counts": counts,
+            "errors": flat_errors,
+            "rows": [rows_result[r["_row"]] for r in records],
+            "imported": write,
+        }
+
+    @api.model
+    def _import_lookups(self):
+        Country = self.env["res.country"].sudo().with_context(lang="en_US")
+        countries = {}
+        for country in Country.search([]):
+            for key in (country.code, country.name, country.with_context(lang=self.env.lang).name):
+                countries[import_parser.normalize_header(key)] = country
+        states = {}
+        for state in self.env["res.country.state"].sudo().search([]):
+            for key in (state.code, state.name):
+                states[(state.country_id.id, import_parser.normalize_header(key))] = state
+        currencies = {
+            c.name.upper(): c for c in self.env["res.currency"].sudo().with_context(active_test=False).search([])
+        }
+        column = self.env["collection.import.template.line"]._fields["column"]
+        labels = dict(column._description_selection(self.env))
+        return {"countries": countries, "states": states, "currencies": currencies, "labels": labels}
+
+    def _import_normalize(self, record, opts, lookups):
+        """Check and convert one row; return (line or None, [error messages])."""
+        messages = []
+        get = import_parser.clean
+
+        def parse(kind, key):
+            value = record.get(key)
+            try:
+                if kind == "amount":
+                    return import_parser.parse_amount(value, opts["decimal_separator"])
+                if kind == "date":
+                    return import_parser.parse_date(value, opts["date_format"])
+                return import_parser.parse_int(value)
+            except ParseError as exc:
+                label = lookups["labels"].get(key, key)
+                messages.append(
+                    self.env._("%(column)s: %(error)s", column=label, error=self._import_parse_message(exc))
+                )
+                return None
+
+        line = {"_row": record["_row"]}
+        line["partner_name"] = get(record.get("partner_name"))
+        line["vat"] = get(record.get("vat"))
+        line["partner_ref"] = get(record.get("partner_ref"))
+        if not line["partner_name"]:
+            messages.append(_("The debtor's name is missing."))
+        if not line["vat"] and not line["partner_ref"]:
+            messages.append(_("A tax ID or the creditor's debtor reference is needed to recognise the debtor."))
+        country = self.company_id.country_id
+        country_text = get(record.get("country"))
+        if country_text:
+            country = lookups["countries"].get(import_parser.normalize_header(country_text))
+            if not country:
+                messages.append(_("Unknown country '%s'.", country_text))
+        line["country_id"] = country.id if country and country_text else False
+        state_text = get(record.get("state"))
+        line["state_id"] = False
+        if state_text and country:
+            state = lookups["states"].get((country.id, import_parser.normalize_header(state_text)))
+            line["state_id"] = state.id if state else False
+        line["state_name"] = state_text
+        cache = lookups.setdefault("cache", {})
+        if line["vat"] and country:
+            key = ("vat", line["vat"], country.id)
+            if key not in cache:
+                cache[key] = self._import_check_vat(line["vat"], country)
+            line["vat"], vat_error = cache[key]
+            if vat_error:
+                messages.append(vat_error)
+        for key in ("street", "city", "zip", "contacts", "notes", "installment_ref", "contract_ref"):
+            line[key] = get(record.get(key))
+        email = get(record.get("email"))
+        line["email"] = False
+        if email:
+            line["email"] = email_normalize(email)
+            if not line["email"]:
+                messages.append(_("'%s' is not an e-mail address.", email))
+        phones = []
+        for number, key in enumerate(("phone1", "phone2", "phone3"), start=1):
+            raw = get(record.get(key))
+            if not raw:
+                continue
+            cache_key = ("phone", raw, country.id if country else False)
+            if cache_key not in cache:
+                try:
+                    cache[cache_key] = phone_validation.phone_format(
+                        raw, country.code if country else None, country.phone_code if country else None, "E164"
+                    )
+                except UserError:
+                    cache[cache_key] = None
+            if cache[cache_key]:
+                phones.append(cache[cache_key])
+            else:
+                messages.append(
+                    _(
+                        "Phone %(number)s '%(phone)s' is not a valid number%(country)s.",
+                        number=number,
+                        phone=raw,
+                        country=_(" for %s", country.name) if country else "",
+                    )
+                )
+        line["phones"] = phones
+        line["date_due"] = parse("date", "due_date")
+        if not line["date_due"] and not record.get("due_date"):
+            messages.append(_("The due date is missing."))
+        amount = parse("amount", "installment_amount")
+        if amount is None and not record.get("installment_amount"):
+            messages.append(_("The installment amount is missing."))
+        elif amount is not None and amount <= 0:
+            messages.append(_("The installment amount must be positive."))
+        line["amount"] = amount
+        line["debt_amount"] = parse("amount", "debt_amount")
+        line["debt_since"] = parse("date", "debt_since")
+        line["installment_count"] = parse("int", "installment_count")
+        line["sequence"] = parse("int", "installment_number")
+        currency_code = get(record.get("currency")).upper()
+        if currency_code:
+            currency = lookups["currencies"].get(currency_code)
+            if not currency:
+                messages.append(_("Unknown currency '%s'.", currency_code))
+            elif currency != self.currency_id:
+                messages.append(
+                    _(
+                        "The currency %(currency)s differs from the portfolio's (%(portfolio)s).",
+                        currency=currency_code,
+                        portfolio=self.currency_id.name,
+                    )
+                )
+        line["debtor_key"] = ("vat", _vat_key(line["vat"])) if line["vat"] else ("ref", line["partner_ref"])
+        line["group"] = (line["debtor_key"], line["contract_ref"])
+        return line, messages
+
+    @api.model
+    def _import_parse_message(self, exc):
+        """The translated wording of a ParseError."""
+        messages = {
+            "encoding": _("The file is not text in a known encoding."),
+            "workbook": _("The file is not a readable XLSX workbook."),
+            "amount": _("'%s' is not an amount.", exc.value),
+            "date": _("'%s' is not a date (expected e.g. 2026-03-31 or 31/03/2026).", exc.value),
+            "integer": _("'%s' is not a whole number.", exc.value),
+        }
+        return messages.get(exc.kind, str(exc))
+
+    @api.model
+    def _import_check_vat(self, vat, country):
+        """Compact and check a tax ID with python-stdnum where it knows the
+        country's format; return (value to store, error message or None)."""
+        try:
+            from stdnum import get_cc_module
+        except ImportError:  # pragma: no cover - stdnum is an Odoo requirement
+            return vat, None
+        code = (country.code or "").lower()
+        module = None
+        for kind in ("vat", "nit", "ruc", "rut", "rfc", "cuit"):
+            module = get_cc_module(code, kind)
+            if module:
+                break
+        if not module:
+            return vat, None
+        number = vat
+        if vat[:2].upper() == country.code and not vat[:3].isdigit():
+            number = vat[2:]
+        try:
+            return module.validate(number), None
+        except Exception:  # stdnum raises several ValidationError subclasses
+            return vat, _("Tax ID '%(vat)s' is not valid for %(country)s.", vat=vat, country=country.name)
+
+    def _import_check_groups(self, lines, errors):
+        """Checks across rows: duplicate references, installments that do not
+        add up to the amount owed, a wrong number of installments."""
+        seen_refs = {}
+        seen_dates = {}
+        duplicates = set()
+        groups = defaultdict(list)
+        for line in lines:
+            if line["installment_ref"]:
+                key = (line["debtor_key"], line["installment_ref"])
+                if key in seen_refs:
+                    duplicates.add(line["_row"])
+                    errors[line["_row"]].append(
+                        _(
+                            "The installment reference %(ref)s is already on row %(row)s.",
+                            ref=line["installment_ref"],
+                            row=seen_refs[key],
+                        )
+                    )
+                else:
+                    seen_refs[key] = line["_row"]
+            elif line["date_due"]:
+                key = (line["group"], line["date_due"], line["sequence"])
+                if key in seen_dates:
+                    duplicates.add(line["_row"])
+                    errors[line["_row"]].append(
+                        _("The same installment (due date and number) is already on row %s.", seen_dates[key])
+                    )
+                else:
+                    seen_dates[key] = line["_row"]
+        for line in lines:
+            if line["_row"] in duplicates or line["amount"] is None:
+                continue
+            groups[line["group"]].append(line)
+        currency = self.currency_id
+        for group_lines in groups.values():
+            declared = {line["debt_amount"] for line in group_lines if line["debt_amount"] is not None}
+            total = sum((line["amount"] or Decimal(0)) for line in group_lines)
+            rows = ", ".join(str(line["_row"]) for line in group_lines)
+            if len(declared) > 1:
+                for line in group_lines:
+                    errors[line["_row"]].append(_("Rows %s give different amounts owed for the same debt.", rows))
+            elif declared:
+                owed = declared.pop()
+                if currency.compare_amounts(float(total), float(owed)) != 0:
+                    for line in group_lines:
+                        errors[line["_row"]].append(
+                            _(
+                                "The installments (rows %(rows)s) add up to %(total)s but the amount owed is %(owed)s.",
+                                rows=rows,
+                                total=total,
+                                owed=owed,
+                            )
+                        )
+            counts = {line["installment_count"] for line in group_lines if line["installment_count"]}
+            if counts and counts != {len(group_lines)}:
+                for line in group_lines:
+                    errors[line["_row"]].append(
+                        _(
+                            "The file has %(found)s installments for this debt (rows %(rows)s) but announces "
+                            "%(count)s.",
+                            found=len(group_lines),
+                            rows=rows,
+                            count=", ".join(str(c) for c in sorted(counts)),
+                        )
+                    )
+            # installments without a number are numbered by due date within their debt
+            if any(line["sequence"] is None for line in group_lines):
+                for index, line in enumerate(sorted(group_lines, key=lambda x: (x["date_due"], x["_row"])), 1):
+                    if line["sequence"] is None:
+                        line["sequence"] = index
+            for line in group_lines:
+                line["group_size"] = len(group_lines)
+
+    def _import_write(self, lines, opts, counts, rows_result):
+        """Match and write the validated lines in batches."""
+        if not lines:
+            if opts.get("mark_missing"):
+                self._import_return_missing(set(), counts)
+            return
+        env = self.env(context=dict(self.env.context, **IMPORT_CONTEXT))
+        Partner = env["res.partner"].sudo()
+        Case = env["collection.case"].sudo()
+        Installment = env["collection.installment"].sudo()
+        currency = self.currency_id
+        # -------- debtors
+        debtors = {}
+        for line in lines:
+            debtors.setdefault(line["debtor_key"], line)
+        vat_keys = [key[1] for key in debtors if key[0] == "vat"]
+        partner_by_key = {}
+        if vat_keys:
+            vats = {debtors[("vat", k)]["vat"] for k in vat_keys} | set(vat_keys)
+            for partner in Partner.with_context(active_test=False).search_fetch(
+                [("vat", "in", list(vats))], ["vat", "commercial_partner_id"], order="id"
+            ):
+                partner_by_key.setdefault(("vat", _vat_key(partner.vat)), partner.commercial_partner_id)
+        refs = [key[1] for key in debtors if key[0] == "ref"]
+        if refs:
+            creditor_cases = Case.search_fetch(
+                [
+                    ("external_ref", "in", refs),
+                    "|",
+                    ("portfolio_id", "=", self.id),
+                    ("portfolio_id.creditor_id", "=", self.creditor_id.id or 0),
+                ],
+                ["external_ref", "partner_id"],
+                order="id",
+            )
+            for case in creditor_cases:
+                partner_by_key.setdefault(("ref", case.external_ref), case.partner_id)
+        missing = [key for key in debtors if key not in partner_by_key]
+        for start in range(0, len(missing), WRITE_BATCH):
+            chunk = missing[start : start + WRITE_BATCH]
+            created = Partner.create([self._import_partner_vals(debtors[key]) for key in chunk])
+            partner_by_key.update(zip(chunk, created, strict=True))
+            counts["partners_created"] += len(created)
+        self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing])
+        # -------- cases
+        partner_ids = {partner_by_key[key].id for key in debtors}
+        case_by_partner = {
+            case.partner_id.id: case
+            for case in Case.search([("portfolio_id", "=", self.id), ("partner_id", "in", list(partner_ids))])
+        }
+        new_partners = {}
+        for key, line in debtors.items():
+            partner = partner_by_key[key]
+            if partner.id not in case_by_partner and partner.id not in new_partners:
+                new_partners[partner.id] = line
+        items = list(new_partners.items())
+        for start in range(0, len(items), WRITE_BATCH):
+            chunk = items[start : start + WRITE_BATCH]
+            created = Case.create(
+                [
+                    {
+                        "portfolio_id": self.id,
+                        "partner_id": partner_id,
+                        "team_id": self.team_id.id,
+                        "external_ref": line["partner_ref"] or False,
+                        "date_debt_since": line["debt_since"] or False,
+                        "contact_persons": line["contacts"] or False,
+                        "note": line["notes"] or False,
+                    }
+                    for partner_id, line in chunk
+                ]
+            )
+            case_by_partner.update({case.partner_id.id: case for case in created})
+            counts["cases_created"] += len(created)
+        created_case_ids = {case_by_partner[pid].id for pid in new_partners}
+        updated_cases = set()
+        reopen = Case.browse()
+        for key, line in debtors.items():
+            case = case_by_partner[partner_by_key[key].id]
+            if case.id in created_case_ids:
+                continue
+            vals = {}
+            if line["partner_ref"] and case.external_ref != line["partner_ref"]:
+                vals["external_ref"] = line["partner_ref"]
+            if line["debt_since"] and case.date_debt_since != line["debt_since"]:
+                vals["date_debt_since"] = line["debt_since"]
+            if line["contacts"] and case.contact_persons != line["contacts"]:
+                vals["contact_persons"] = line["contacts"]
+            if vals:
+                case.write(vals)
+                updated_cases.add(case.id)
+            if case.state == "closed" and case.close_reason == "returned":
+                reopen |= case
+        if reopen:
+            reopen.write({"state": "open", "close_reason": False, "date_closed": False})
+            reopen._compute_stage_id()
+            updated_cases.update(reopen.ids)
+            self.env["collection.event"]._log(
+                "case_reopen", _("Case reopened: back in the creditor's file."), cases=reopen
+            )
+        # -------- installments
+        case_ids = [case.id for case in case_by_partner.values()]
+        by_ref, by_date = {}, {}
+        for inst in Installment.search_fetch(
+            [("case_id", "in", case_ids)],
+            ["case_id", "external_ref", "date_due", "sequence", "amount", "amount_paid", "contract_ref", "state"],
+        ):
+            if inst.external_ref:
+                by_ref[(inst.case_id.id, inst.external_ref)] = inst
+            by_date[(inst.case_id.id, inst.contract_ref or "", inst.date_due, inst.sequence)] = inst
+        to_create = []
+        for line in lines:
+            case = case_by_partner[partner_by_key[line["debtor_key"]].id]
+            result = rows_result[line["_row"]]
+            result["case_id"] = case.id
+            amount = currency.round(float(line["amount"]))
+            inst = (
+                by_ref.get((case.id, line["installment_ref"]))
+                if line["installment_ref"]
+                else by_date.get((case.id, line["contract_ref"], line["date_due"], line["sequence"]))
+            )
+            if not inst:
+                to_create.append(
+                    {
+                        "case_id": case.id,
+                        "name": self._import_installment_name(line),
+                        "sequence": line["sequence"],
+                        "date_due": line["date_due"],
+                        "amount": amount,
+                        "external_ref": line["installment_ref"] or False,
+                        "contract_ref": line["contract_ref"] or False,
+                    }
+                )
+                result["status"] = "created"
+                continue
+            vals = {}
+            if currency.compare_amounts(inst.amount, amount) != 0:
+                if currency.compare_amounts(inst.amount_paid, amount) > 0:
+                    result["status"] = "error"
+                    result["message"] = _(
+                        "Installment %(name)s was already paid %(paid)s, more than the new amount %(amount)s; "
+                        "left unchanged.",
+                        name=inst.display_name,
+                        paid=inst.amount_paid,
+                        amount=amount,
+                    )
+                    continue
+                vals["amount"] = amount
+            if inst.date_due != line["date_due"]:
+                vals["date_due"] = line["date_due"]
+            if (inst.contract_ref or "") != line["contract_ref"]:
+                vals["contract_ref"] = line["contract_ref"] or False
+            if vals:
+                inst.write(vals)
+                counts["installments_updated"] += 1
+                updated_cases.add(case.id)
+                result["status"] = "updated"
+            else:
+                counts["installments_unchanged"] += 1
+                result["status"] = "unchanged"
+        progress = opts.get("progress") or (lambda done, total: None)
+        rows = opts.get("_rows_total") or len(lines)
+        for start in range(0, len(to_create), WRITE_BATCH):
+            Installment.create(to_create[start : start + WRITE_BATCH])
+            progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
+        counts["installments_created"] += len(to_create)
+        updated_cases.update(vals["case_id"] for vals in to_create)
+        counts["cases_updated"] = len(updated_cases - created_case_ids)
+        if opts.get("mark_missing"):
+            self._import_return_missing(set(case_ids), counts)
+
+    def _import_return_missing(self, present_case_ids, counts):
+        """Close as returned to the creditor the open cases of the portfolio
+        that are not in the file."""
+        missing = (
+            self.env["collection.case"]
+            .sudo()
+            .search([("portfolio_id", "=", self.id), ("state", "=", "open"), ("id", "not in", list(present_case_ids))])
+        )
+        if missing:
+            missing._close("returned", _("Not in the creditor's latest file."))
+        counts["cases_returned"] = len(missing)
+
+    def _import_partner_vals(self, line):
+        phones = line["phones"]
+        return {
+            "name": line["partner_name"],
+            "vat": line["vat"] or False,
+            "street": line["street"] or False,
+            "city": line["city"] or False,
+            "zip": line["zip"] or False,
+            "state_id": line["state_id"],
+            "country_id": line["country_id"],
+            "email": line["email"] or False,
+            "phone": phones[0] if phones else False,
+            "mobile": phones[1] if len(phones) > 1 else False,
+            "collection_other_phones": ", ".join(phones[2:]) or False,
+        }
+
+    def _import_fill_partners(self, pairs):
+        """Existing debtors: fill what is empty, never overwrite what is there
+        (a collector may have corrected it, or another creditor sent it)."""
+        for partner, line in pairs:
+            new = self._import_partner_vals(line)
+            vals = {}
+            for field in ("street", "city", "zip", "state_id", "country_id", "email", "vat"):
+                if new[field] and not partner[field]:
+                    vals[field] = new[field]
+            known = {p for p in (partner.phone, partner.mobile) if p}
+            known.update(p.strip() for p in (partner.collection_other_phones or "").split(",") if p.strip())
+            extra = [p for p in line["phones"] if p not in known]
+            for field in ("phone", "mobile"):
+                if extra and not partner[field]:
+                    vals[field] = extra.pop(0)
+            if extra:
+                vals["collection_other_phones"] = ", ".join(filter(None, [partner.collection_other_phones] + extra))
+            if vals:
+                partner.write(vals)
+
+    @api.model
+    def _import_installment_name(self, line):
+        label = line["contract_ref"] or _("Installment")
+        return f"{label} {line['sequence']}/{line['group_size']}"
+
+    # ------------------------------------------------------------------
+    # Files
+    # ------------------------------------------------------------------
+    @api.model
+    def _import_read_file(self, data, filename, mapping=None):
+        """Read a creditor file into (records, headers, info).
+
+        ``mapping`` maps file headers to column keys (a template), completed
+        by the built-in English and Spanish header names. A workbook with a
+        debtor sheet and an installment sheet is joined on the tax ID or the
+        creditor's debtor reference.
+        """
+        try:
+            return self._import_read_file_raw(data, filename, mapping)
+        except ParseError as exc:
+            raise UserError(_("The file cannot be read: %s", self._import_parse_message(exc))) from exc
+
+    @api.model
+    def _import_read_file_raw(self, data, filename, mapping=None):
+        info = {}
+        if import_parser.is_xlsx(data, filename):
+            sheets = import_parser.read_xlsx(data)
+            if not sheets:
+                raise UserError(_("The workbook is empty."))
+            (headers, rows), debtor_sheet = import_parser.split_workbook(sheets)
+            info["format"] = "xlsx"
+        else:
+            rows, info = import_parser.read_csv(data)
+            if not rows:
+                raise UserError(_("The file is empty."))
+            headers, rows, debtor_sheet = [import_parser.clean(h) for h in rows[0]], rows[1:], None
+            info["format"] = "csv"
+        column_map = import_parser.match_headers(headers, mapping)
+        records = import_parser.rows_to_records(rows, column_map)
+        if debtor_sheet:
+            d_headers, d_rows = debtor_sheet
+            d_records = import_parser.rows_to_records(d_rows, import_parser.match_headers(d_headers, mapping))
+            by_key = {}
+            for debtor in d_records:
+                for key in ("vat", "partner_ref"):
+                    value = import_parser.clean(debtor.get(key))
+                    if value:
+                        by_key.setdefault((key, value), debtor)
+            for record in records:
+                debtor = by_key.get(("vat", import_parser.clean(record.get("vat")))) or by_key.get(
+                    ("partner_ref", import_parser.clean(record.get("partner_ref")))
+                )
+                if debtor:
+                    for key in import_parser.DEBTOR_COLUMNS:
+                        if not import_parser.clean(record.get(key)) and debtor.get(key) not in (None, ""):
+                            record[key] = debtor[key]
+            info["debtor_sheet"] = True
+        info["column_map"] = column_map
+        return records, headers, info
