@@ -57,6 +57,8 @@ def generate_rows(n_debtors, rng):
     start = date(2026, 1, 1)
     for d in range(n_debtors):
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {d}"
+        city = rng.choice(CITIES)
+        phone = f"+57 {rng.choice(MOBILE_PREFIXES)} {rng.randint(1000000, 9999999)}"
         count = rng.choice((2, 3, 4, 5, 6))
         amounts = [round(rng.uniform(20, 900), 2) for _i in range(count)]
         owed = round(sum(amounts), 2)
@@ -67,9 +69,9 @@ def generate_rows(n_debtors, rng):
                     "partner_name": name,
                     "vat": "",
                     "partner_ref": f"BNK-{d:07d}",
-                    "city": rng.choice(CITIES),
+                    "city": city,
                     "country": "CO",
-                    "phone1": f"+57 {rng.choice(MOBILE_PREFIXES)} {rng.randint(1000000, 9999999)}",
+                    "phone1": phone,
                     "email": f"debtor{d}@example.com",
                     "debt_amount": owed,
                     "installment_count": count,

@@ -197,25 +197,26 @@ class CollectionCase(models.Model):
     @api.depends("state", "days_overdue", "date_oldest_due", "company_id")
     def _compute_stage_id(self):
         stages = self.env["collection.stage"].search([])
+        by_company = {}
         for case in self:
-            company_stages = stages.filtered(lambda s: not s.company_id or s.company_id == case.company_id)
+            company = case.company_id.id
+            if company not in by_company:
+                own = stages.filtered(lambda s: not s.company_id or s.company_id.id == company)
+                automatic = sorted(
+                    (s for s in own if s.code in AUTO_STAGE_CODES), key=lambda s: (s.min_days_overdue, s.sequence)
+                )
+                by_company[company] = ([(s.min_days_overdue, s) for s in automatic], own.filtered("is_closed")[:1])
+            automatic, closed = by_company[company]
             stage = case.stage_id
             if case.state == "closed":
-                stage = company_stages.filtered("is_closed")[:1] or stage
+                stage = closed or stage
             elif not stage or stage.code in AUTO_STAGE_CODES or stage.is_closed:
-                stage = case._automatic_stage(company_stages) or stage
+                chosen = automatic[0][1] if automatic else stage
+                for threshold, candidate in automatic:
+                    if case.days_overdue >= threshold:
+                        chosen = candidate
+                stage = chosen
             case.stage_id = stage
-
-    def _automatic_stage(self, stages):
-        """The automatic stage for the case's days overdue: the Preventive,
-        Current or Delinquent stage with the highest threshold reached."""
-        self.ensure_one()
-        candidates = stages.filtered(lambda s: s.code in AUTO_STAGE_CODES).sorted("min_days_overdue")
-        chosen = candidates[:1]
-        for stage in candidates:
-            if self.days_overdue >= stage.min_days_overdue:
-                chosen = stage
-        return chosen
 
     def _compute_installment_count(self):
         counts = dict(

@@ -36,6 +36,13 @@ IMPORT_CONTEXT = {
 }
 
 
+def _with_defaults(model, vals_list):
+    """Give every record the model's defaults computed once, so that a batched
+    ``create`` does not call ``default_get`` again for each record."""
+    defaults = model.default_get(list(model._fields))
+    return [{**defaults, **vals} for vals in vals_list]
+
+
 def _vat_key(vat):
     return re.sub(r"[\s.\-/]", "", vat or "").upper()
 
@@ -481,7 +488,9 @@ class CollectionPortfolio(models.Model):
         missing = [key for key in debtors if key not in partner_by_key]
         for start in range(0, len(missing), WRITE_BATCH):
             chunk = missing[start : start + WRITE_BATCH]
-            created = Partner.create([self._import_partner_vals(debtors[key]) for key in chunk])
+            created = Partner.create(
+                _with_defaults(Partner, [self._import_partner_vals(debtors[key]) for key in chunk])
+            )
             partner_by_key.update(zip(chunk, created, strict=True))
             counts["partners_created"] += len(created)
         self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing])
@@ -500,18 +509,21 @@ class CollectionPortfolio(models.Model):
         for start in range(0, len(items), WRITE_BATCH):
             chunk = items[start : start + WRITE_BATCH]
             created = Case.create(
-                [
-                    {
-                        "portfolio_id": self.id,
-                        "partner_id": partner_id,
-                        "team_id": self.team_id.id,
-                        "external_ref": line["partner_ref"] or False,
-                        "date_debt_since": line["debt_since"] or False,
-                        "contact_persons": line["contacts"] or False,
-                        "note": line["notes"] or False,
-                    }
-                    for partner_id, line in chunk
-                ]
+                _with_defaults(
+                    Case,
+                    [
+                        {
+                            "portfolio_id": self.id,
+                            "partner_id": partner_id,
+                            "team_id": self.team_id.id,
+                            "external_ref": line["partner_ref"] or False,
+                            "date_debt_since": line["debt_since"] or False,
+                            "contact_persons": line["contacts"] or False,
+                            "note": line["notes"] or False,
+                        }
+                        for partner_id, line in chunk
+                    ],
+                )
             )
             case_by_partner.update({case.partner_id.id: case for case in created})
             counts["cases_created"] += len(created)
@@ -604,7 +616,7 @@ class CollectionPortfolio(models.Model):
         progress = opts.get("progress") or (lambda done, total: None)
         rows = opts.get("_rows_total") or len(lines)
         for start in range(0, len(to_create), WRITE_BATCH):
-            Installment.create(to_create[start : start + WRITE_BATCH])
+            Installment.create(_with_defaults(Installment, to_create[start : start + WRITE_BATCH]))
             progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
         counts["installments_created"] += len(to_create)
         updated_cases.update(vals["case_id"] for vals in to_create)

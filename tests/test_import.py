@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import Form
 from odoo.tests import tagged
+from odoo.tools import file_open
 
 from .common import CollectionCommon
 
@@ -371,6 +372,26 @@ class TestImport(CollectionCommon):
         self.assertTrue(os.path.exists(os.path.join(folder, "readme.txt")), "other files are left alone")
         self.assertEqual(len(self._cases()), 3)
         self.assertEqual(jobs.filtered(lambda j: j.name == "good.xlsx").source, "folder")
+
+    def test_shipped_sample_file(self):
+        usd = self.env.ref("base.USD")
+        portfolio = self.env["collection.portfolio"].create(
+            {
+                "name": "Sample",
+                "kind": "external",
+                "creditor_id": self.creditor.id,
+                "currency_id": usd.id,
+                "state": "active",
+            }
+        )
+        with file_open("debt_collection/static/sample/portfolio_sample.csv", "rb") as handle:
+            data = handle.read()
+        records, _headers, info = portfolio._import_read_file(data, "portfolio_sample.csv")
+        self.assertEqual((info["delimiter"], len(records)), (";", 6))
+        result = portfolio._import_records(records)
+        self.assertFalse(result["errors"])
+        self.assertEqual(result["counts"]["cases_created"], 3)
+        self.assertEqual(sum(portfolio.case_ids.mapped("amount_total")), 1551.5)
 
     def test_refusals(self):
         with self.assertRaises(AccessError):
