@@ -157,20 +157,64 @@ class CollectionCase(models.Model):
         "amount_credit",
     )
     def _compute_amounts(self):
+        """Totals of the installments, aggregated in two queries for all the
+        stored cases of the batch (in Python for records not saved yet)."""
         today = fields.Date.context_today(self)
+        stored = self.filtered(lambda c: isinstance(c.id, int))
+        totals = {}
+        if stored:
+            Installment = self.env["collection.installment"].sudo()
+            Installment.flush_model(["case_id", "amount", "amount_paid", "amount_residual", "state", "date_due"])
+            for case, state, amount, paid, residual, oldest in Installment._read_group(
+                [("case_id", "in", stored.ids)],
+                ["case_id", "state"],
+                ["amount:sum", "amount_paid:sum", "amount_residual:sum", "date_due:min"],
+            ):
+                t = totals.setdefault(
+                    case.id, {"total": 0.0, "paid": 0.0, "residual": 0.0, "overdue": 0.0, "oldest": False}
+                )
+                if state in ("cancelled", "refinanced"):
+                    continue
+                t["total"] += amount
+                t["paid"] += paid
+                if state in OPEN_INSTALLMENT_STATES:
+                    t["residual"] += residual
+                    if oldest and (not t["oldest"] or oldest < t["oldest"]):
+                        t["oldest"] = oldest
+            for case, residual in Installment._read_group(
+                [
+                    ("case_id", "in", stored.ids),
+                    ("state", "in", OPEN_INSTALLMENT_STATES),
+                    ("date_due", "<", today),
+                ],
+                ["case_id"],
+                ["amount_residual:sum"],
+            ):
+                totals[case.id]["overdue"] = residual
+        stored_ids = set(stored.ids)
         for case in self:
-            counted = case.installment_ids.filtered(lambda i: i.state not in ("cancelled", "refinanced"))
-            open_ones = counted.filtered(lambda i: i.state in OPEN_INSTALLMENT_STATES)
+            if case.id in stored_ids:
+                t = totals.get(case.id) or {"total": 0.0, "paid": 0.0, "residual": 0.0, "overdue": 0.0, "oldest": False}
+            else:
+                counted = case.installment_ids.filtered(lambda i: i.state not in ("cancelled", "refinanced"))
+                open_ones = counted.filtered(lambda i: i.state in OPEN_INSTALLMENT_STATES)
+                due_dates = [d for d in open_ones.mapped("date_due") if d]
+                t = {
+                    "total": sum(counted.mapped("amount")),
+                    "paid": sum(counted.mapped("amount_paid")),
+                    "residual": sum(open_ones.mapped("amount_residual")),
+                    "overdue": sum(
+                        open_ones.filtered(lambda i: i.date_due and i.date_due < today).mapped("amount_residual")
+                    ),
+                    "oldest": min(due_dates) if due_dates else False,
+                }
             credit = case.amount_credit
-            residual = sum(open_ones.mapped("amount_residual"))
-            overdue = sum(open_ones.filtered(lambda i: i.date_due and i.date_due < today).mapped("amount_residual"))
-            due_dates = [d for d in open_ones.mapped("date_due") if d]
-            oldest = min(due_dates) if due_dates else False
+            oldest = t["oldest"]
             days = aging.days_overdue(oldest, today)
-            case.amount_total = sum(counted.mapped("amount"))
-            case.amount_paid = sum(counted.mapped("amount_paid"))
-            case.amount_residual = max(residual - credit, 0.0)
-            case.amount_overdue = max(overdue - credit, 0.0)
+            case.amount_total = t["total"]
+            case.amount_paid = t["paid"]
+            case.amount_residual = max(t["residual"] - credit, 0.0)
+            case.amount_overdue = max(t["overdue"] - credit, 0.0)
             case.date_oldest_due = oldest
             case.days_overdue = days
             case.aging_bucket = aging.aging_bucket(days if oldest and oldest < today else 0)

@@ -12,12 +12,16 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
+from psycopg2.extras import execute_values
+
 from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools import email_normalize
+from odoo.tools import plaintext2html
 
 from odoo.addons.phone_validation.tools import phone_validation
 
@@ -508,24 +512,8 @@ class CollectionPortfolio(models.Model):
         items = list(new_partners.items())
         for start in range(0, len(items), WRITE_BATCH):
             chunk = items[start : start + WRITE_BATCH]
-            created = Case.create(
-                _with_defaults(
-                    Case,
-                    [
-                        {
-                            "portfolio_id": self.id,
-                            "partner_id": partner_id,
-                            "team_id": self.team_id.id,
-                            "external_ref": line["partner_ref"] or False,
-                            "date_debt_since": line["debt_since"] or False,
-                            "contact_persons": line["contacts"] or False,
-                            "note": line["notes"] or False,
-                        }
-                        for partner_id, line in chunk
-                    ],
-                )
-            )
-            case_by_partner.update({case.partner_id.id: case for case in created})
+            created = self._import_insert_cases(chunk)
+            case_by_partner.update(zip((partner_id for partner_id, _line in chunk), created, strict=True))
             counts["cases_created"] += len(created)
         created_case_ids = {case_by_partner[pid].id for pid in new_partners}
         updated_cases = set()
@@ -616,13 +604,129 @@ class CollectionPortfolio(models.Model):
         progress = opts.get("progress") or (lambda done, total: None)
         rows = opts.get("_rows_total") or len(lines)
         for start in range(0, len(to_create), WRITE_BATCH):
-            Installment.create(_with_defaults(Installment, to_create[start : start + WRITE_BATCH]))
+            self._import_insert_installments(to_create[start : start + WRITE_BATCH])
             progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
+        self._import_recompute_cases(Case.browse(case_ids).with_context(**IMPORT_CONTEXT))
         counts["installments_created"] += len(to_create)
         updated_cases.update(vals["case_id"] for vals in to_create)
         counts["cases_updated"] = len(updated_cases - created_case_ids)
         if opts.get("mark_missing"):
             self._import_return_missing(set(case_ids), counts)
+
+    # ------------------------------------------------------------------
+    # Set-based inserts: new cases and installments are written with one
+    # INSERT per batch; the computed amounts, state and stage of the cases
+    # are then recomputed by the ORM for all touched cases at once.
+    # ------------------------------------------------------------------
+    def _import_insert(self, model_name, columns, rows):
+        if not rows:
+            return []
+        self.env.flush_all()
+        uid = self.env.uid
+        now = fields.Datetime.now()
+        table = self.env[model_name]._table
+        query = SQL(
+            "INSERT INTO %s (%s) VALUES %%s RETURNING id",
+            SQL.identifier(table),
+            SQL(", ").join(
+                SQL.identifier(c) for c in [*columns, "create_uid", "create_date", "write_uid", "write_date"]
+            ),
+        )
+        values = [(*row, uid, now, uid, now) for row in rows]
+        cr = self.env.cr
+        # the query has no parameter of its own: its only placeholder is the VALUES list
+        result = execute_values(cr._obj, query.code, values, page_size=len(values), fetch=True)
+        return [row[0] for row in result]
+
+    def _import_insert_cases(self, chunk):
+        """Create the cases of new debtors: ``chunk`` is [(partner id, line)]."""
+        Case = self.env["collection.case"]
+        names = Case._next_names(len(chunk))
+        columns = [
+            "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "team_id", "external_ref",
+            "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
+            "amount_overdue", "amount_credit", "days_overdue", "priority_score", "aging_bucket",
+        ]  # fmt: skip
+        rows = [
+            (
+                name,
+                self.id,
+                self.company_id.id,
+                self.currency_id.id,
+                self.kind,
+                partner_id,
+                self.team_id.id or None,
+                line["partner_ref"] or None,
+                line["debt_since"] or None,
+                line["contacts"] or None,
+                plaintext2html(line["notes"]) if line["notes"] else None,
+                "open",
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0.0,
+                0,
+                0.0,
+                "not_due",
+            )
+            for name, (partner_id, line) in zip(names, chunk, strict=True)
+        ]
+        return Case.browse(self._import_insert("collection.case", columns, rows))
+
+    def _import_insert_installments(self, vals_list):
+        case_ids = {vals["case_id"] for vals in vals_list}
+        partner_of = {case.id: case.partner_id.id for case in self.env["collection.case"].browse(list(case_ids))}
+        columns = [
+            "case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "external_ref",
+            "contract_ref", "date_due", "amount", "amount_paid", "amount_residual", "state",
+        ]  # fmt: skip
+        rows = [
+            (
+                vals["case_id"],
+                self.id,
+                self.company_id.id,
+                self.currency_id.id,
+                partner_of[vals["case_id"]],
+                vals["sequence"],
+                vals["name"],
+                vals["external_ref"] or None,
+                vals["contract_ref"] or None,
+                vals["date_due"],
+                vals["amount"],
+                0.0,
+                vals["amount"],
+                "pending",
+            )
+            for vals in vals_list
+        ]
+        return self._import_insert("collection.installment", columns, rows)
+
+    def _import_recompute_cases(self, cases):
+        """After the inserts: drop what the ORM cached and recompute the
+        stored computed fields of the touched cases in one go."""
+        self.env["collection.installment"].invalidate_model()
+        Case = self.env["collection.case"]
+        Case.invalidate_model(["installment_ids"])
+        cases.invalidate_recordset()
+        for name in (
+            "amount_total",
+            "amount_paid",
+            "amount_residual",
+            "amount_overdue",
+            "date_oldest_due",
+            "days_overdue",
+            "aging_bucket",
+            "priority_score",
+            "state",
+            "close_reason",
+            "date_closed",
+            "stage_id",
+        ):
+            cases.env.add_to_compute(Case._fields[name], cases)
+        # flushed from the import environment, so that the first placement of
+        # thousands of cases is not tracked in their chatter
+        cases.env.flush_all()
 
     def _import_return_missing(self, present_case_ids, counts):
         """Close as returned to the creditor the open cases of the portfolio
