@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -223,11 +225,12 @@ class CollectionCase(models.Model):
     @api.depends("amount_residual", "installment_ids.state")
     def _compute_state(self):
         today = fields.Date.context_today(self)
+        states_of = self._installment_states()
         for case in self:
             state, reason, date_closed = case.state or "open", case.close_reason, case.date_closed
             # settled means no installment is left open; open credits that are not
             # reconciled yet lower the balance but do not close the case
-            states = set(case.installment_ids.mapped("state"))
+            states = states_of[case.id]
             settled = bool(states) and not states & set(OPEN_INSTALLMENT_STATES)
             if state == "open" and settled:
                 auto_reason = "paid" if states & {"paid", "written_off", "refinanced"} else "cancelled"
@@ -237,6 +240,21 @@ class CollectionCase(models.Model):
             case.state = state
             case.close_reason = reason
             case.date_closed = date_closed
+
+    def _installment_states(self):
+        """{case id: set of its installments' states}, in one query for the
+        stored cases of the batch."""
+        result = defaultdict(set)
+        stored = [case.id for case in self if isinstance(case.id, int)]
+        if stored:
+            Installment = self.env["collection.installment"].sudo()
+            Installment.flush_model(["case_id", "state"])
+            for case, state in Installment._read_group([("case_id", "in", stored)], ["case_id", "state"]):
+                result[case.id].add(state)
+        for case in self:
+            if not isinstance(case.id, int):
+                result[case.id] = set(case.installment_ids.mapped("state"))
+        return result
 
     @api.depends("state", "days_overdue", "date_oldest_due", "company_id")
     def _compute_stage_id(self):

@@ -107,7 +107,10 @@ class CollectionImportJob(models.Model):
                 with self.env.cr.savepoint():
                     job._run_import()
             except Exception as exc:  # report it on the job, keep the cron alive
-                _logger.exception("Collection import %s failed", job.id)
+                if isinstance(exc, UserError):
+                    _logger.info("Collection import %s refused: %s", job.id, exc)
+                else:
+                    _logger.exception("Collection import %s failed", job.id)
                 job.write(
                     {
                         "state": "failed",

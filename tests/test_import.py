@@ -373,6 +373,26 @@ class TestImport(CollectionCommon):
         self.assertEqual(len(self._cases()), 3)
         self.assertEqual(jobs.filtered(lambda j: j.name == "good.xlsx").source, "folder")
 
+    def test_queued_job_runs_from_the_scheduled_action(self):
+        job = self.env["collection.import.job"].create(
+            {
+                "name": "big.xlsx",
+                "portfolio_id": self.external.id,
+                "file": base64.b64encode(self._xlsx(self.rows)),
+                "mapping": {},
+                "user_id": self.manager.id,
+            }
+        )
+        self.assertEqual((job.state, job.progress), ("queued", 0.0))
+        self.env["collection.import.job"]._cron_run_queued()
+        self.assertEqual((job.state, job.progress, job.rows_total), ("done", 100.0, 6))
+        self.assertEqual(job.installments_created, 6)
+        # a file that cannot be read fails the job with its reason, nothing else
+        broken = job.copy({"name": "broken.xlsx", "file": base64.b64encode(b"PK broken"), "state": "queued"})
+        self.env["collection.import.job"]._cron_run_queued()
+        self.assertEqual(broken.state, "failed")
+        self.assertIn("cannot be read", broken.message)
+
     def test_shipped_sample_file(self):
         usd = self.env.ref("base.USD")
         portfolio = self.env["collection.portfolio"].create(
