@@ -497,7 +497,8 @@ class CollectionPortfolio(models.Model):
             )
             partner_by_key.update(zip(chunk, created, strict=True))
             counts["partners_created"] += len(created)
-        self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing])
+        missing_keys = set(missing)
+        self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing_keys])
         # -------- cases
         partner_ids = {partner_by_key[key].id for key in debtors}
         case_by_partner = {
