@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import import_parser
+from .collection_portfolio_import import WRITE_COUNTS
 
 _logger = logging.getLogger(__name__)
 
@@ -138,18 +139,7 @@ class CollectionImportJob(models.Model):
         }
         result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
         counts, errors = result["counts"], result["errors"]
-        vals = {
-            key: counts[key]
-            for key in (
-                "partners_created",
-                "cases_created",
-                "cases_updated",
-                "cases_returned",
-                "installments_created",
-                "installments_updated",
-                "installments_unchanged",
-            )
-        }
+        vals = {key: counts[key] for key in WRITE_COUNTS}
         vals.update(
             state="done",
             date_start=start,

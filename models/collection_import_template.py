@@ -21,19 +21,8 @@ class CollectionImportTemplate(models.Model):
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
     active = fields.Boolean(default=True)
     line_ids = fields.One2many("collection.import.template.line", "template_id", string="Columns", copy=True)
-    decimal_separator = fields.Selection(
-        [("auto", "Detect"), (".", "Point (1234.56)"), (",", "Comma (1234,56)")], default="auto", required=True
-    )
-    date_format = fields.Selection(
-        [
-            ("auto", "Detect (ISO or day first)"),
-            ("dmy", "Day/Month/Year"),
-            ("mdy", "Month/Day/Year"),
-            ("ymd", "Year-Month-Day"),
-        ],
-        default="auto",
-        required=True,
-    )
+    decimal_separator = fields.Selection(import_parser.DECIMAL_SEPARATOR_CHOICES, default="auto", required=True)
+    date_format = fields.Selection(import_parser.DATE_FORMAT_CHOICES, default="auto", required=True)
 
     def _as_mapping(self):
         """{file header: column key}"""

@@ -31,6 +31,16 @@ from ..tools.import_parser import ParseError
 _logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 2000
+# what an import counts of what it wrote (also the fields of an import job)
+WRITE_COUNTS = (
+    "partners_created",
+    "cases_created",
+    "cases_updated",
+    "cases_returned",
+    "installments_created",
+    "installments_updated",
+    "installments_unchanged",
+)
 IMPORT_CONTEXT = {
     "tracking_disable": True,
     "mail_create_nolog": True,
@@ -162,17 +172,7 @@ class CollectionPortfolio(models.Model):
                 line["group"] = (line["debtor_key"], line["contract_ref"])
         self._import_check_groups(lines, errors)
         counts = dict.fromkeys(
-            (
-                "rows",
-                "rejected",
-                "partners_created",
-                "cases_created",
-                "cases_updated",
-                "cases_returned",
-                "installments_created",
-                "installments_updated",
-                "installments_unchanged",
-            ),
+            ("rows", "rejected", *WRITE_COUNTS),
             0,
         )
         counts["rows"] = len(records)

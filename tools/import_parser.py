@@ -246,6 +246,13 @@ DATE_FORMATS = {
     "mdy": ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y"),
     "ymd": ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"),
 }
+DECIMAL_SEPARATOR_CHOICES = [("auto", "Detect"), (".", "Point (1234.56)"), (",", "Comma (1234,56)")]
+DATE_FORMAT_CHOICES = [
+    ("auto", "Detect (ISO or day first)"),
+    ("dmy", "Day/Month/Year"),
+    ("mdy", "Month/Day/Year"),
+    ("ymd", "Year-Month-Day"),
+]
 EXCEL_EPOCH = date(1899, 12, 30)
 _logger = logging.getLogger(__name__)
 

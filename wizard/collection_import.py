@@ -35,19 +35,8 @@ class CollectionImport(models.TransientModel):
         domain="['|', ('creditor_id', '=', False), ('creditor_id', '=', creditor_id)]",
     )
     line_ids = fields.One2many("collection.import.line", "wizard_id", string="Columns")
-    decimal_separator = fields.Selection(
-        [("auto", "Detect"), (".", "Point (1234.56)"), (",", "Comma (1234,56)")], default="auto", required=True
-    )
-    date_format = fields.Selection(
-        [
-            ("auto", "Detect (ISO or day first)"),
-            ("dmy", "Day/Month/Year"),
-            ("mdy", "Month/Day/Year"),
-            ("ymd", "Year-Month-Day"),
-        ],
-        default="auto",
-        required=True,
-    )
+    decimal_separator = fields.Selection(import_parser.DECIMAL_SEPARATOR_CHOICES, default="auto", required=True)
+    date_format = fields.Selection(import_parser.DATE_FORMAT_CHOICES, default="auto", required=True)
     mode = fields.Selection(
         [("all", "All or nothing"), ("valid", "Import the valid rows, keep the rejected ones in the error file")],
         default="all",
