@@ -11,7 +11,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import import_parser
-from .collection_portfolio_import import WRITE_COUNTS
 
 _logger = logging.getLogger(__name__)
 
@@ -139,7 +138,7 @@ class CollectionImportJob(models.Model):
         }
         result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
         counts, errors = result["counts"], result["errors"]
-        vals = {key: counts[key] for key in WRITE_COUNTS}
+        vals = {key: counts[key] for key in import_parser.WRITE_COUNTS}
         vals.update(
             state="done",
             date_start=start,

@@ -31,16 +31,7 @@ from ..tools.import_parser import ParseError
 _logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 2000
-# what an import counts of what it wrote (also the fields of an import job)
-WRITE_COUNTS = (
-    "partners_created",
-    "cases_created",
-    "cases_updated",
-    "cases_returned",
-    "installments_created",
-    "installments_updated",
-    "installments_unchanged",
-)
+WRITE_COUNTS = import_parser.WRITE_COUNTS
 IMPORT_CONTEXT = {
     "tracking_disable": True,
     "mail_create_nolog": True,

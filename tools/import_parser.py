@@ -246,6 +246,16 @@ DATE_FORMATS = {
     "mdy": ("%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y"),
     "ymd": ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d"),
 }
+# what an import counts of what it wrote (also the fields of an import job)
+WRITE_COUNTS = (
+    "partners_created",
+    "cases_created",
+    "cases_updated",
+    "cases_returned",
+    "installments_created",
+    "installments_updated",
+    "installments_unchanged",
+)
 DECIMAL_SEPARATOR_CHOICES = [("auto", "Detect"), (".", "Point (1234.56)"), (",", "Comma (1234,56)")]
 DATE_FORMAT_CHOICES = [
     ("auto", "Detect (ISO or day first)"),
