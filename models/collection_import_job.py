@@ -2,6 +2,7 @@ import base64
 import logging
 import os
 import shutil
+import time
 
 from odoo import _
 from odoo import api
@@ -102,7 +103,7 @@ class CollectionImportJob(models.Model):
         """Import the file; errors of the data end in the error file, an
         unexpected failure rolls everything back and marks the job failed."""
         for job in self:
-            start = fields.Datetime.now()
+            start = time.monotonic()
             try:
                 with self.env.cr.savepoint():
                     job._run_import()
@@ -118,7 +119,7 @@ class CollectionImportJob(models.Model):
                         "date_done": fields.Datetime.now(),
                     }
                 )
-            job.duration = (fields.Datetime.now() - start).total_seconds()
+            job.duration = time.monotonic() - start
 
     def _run_import(self):
         self.ensure_one()

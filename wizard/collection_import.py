@@ -86,6 +86,7 @@ class CollectionImport(models.TransientModel):
     def _reopen(self):
         return {
             "type": "ir.actions.act_window",
+            "name": _("Import Creditor File"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
