@@ -193,8 +193,10 @@ class CollectionImportJob(models.Model):
         """Import every .xlsx / .csv file found in the folder of a portfolio,
         with its template, then move it to ``done/`` or ``failed/`` (with its
         error file next to it)."""
-        portfolios = self.env["collection.portfolio"].search(
-            [("import_directory", "!=", False), ("state", "=", "active"), ("kind", "=", "external")]
+        portfolios = (
+            self.env["collection.portfolio"]
+            .sudo()
+            .search([("import_directory", "!=", False), ("state", "=", "active"), ("kind", "=", "external")])
         )
         jobs = self.browse()
         for portfolio in portfolios:

@@ -61,8 +61,10 @@ class CollectionPortfolio(models.Model):
         help="Column mapping used by the folder import and proposed by the import wizard.",
     )
     import_directory = fields.Char(
+        groups="base.group_system",
         help="Server folder watched by the scheduled import: every .xlsx or .csv file put there is "
-        "imported into this portfolio, then moved to done/ or failed/ (with its error file).",
+        "imported into this portfolio, then moved to done/ or failed/ (with its error file). Only "
+        "administrators can set it, as the server's files are moved.",
     )
     import_job_ids = fields.One2many("collection.import.job", "portfolio_id", string="Imports")
     import_count = fields.Integer(compute="_compute_import_count")

@@ -355,7 +355,7 @@ class TestImport(CollectionCommon):
 
     def test_folder_job_moves_files(self):
         folder = tempfile.mkdtemp()
-        self.external.import_directory = folder
+        self.external.sudo().import_directory = folder
         with open(os.path.join(folder, "good.xlsx"), "wb") as handle:
             handle.write(self._xlsx(self.rows))
         bad_rows = [list(row) for row in self.rows]
@@ -418,5 +418,8 @@ class TestImport(CollectionCommon):
             self._wizard(self._xlsx(self.rows), "cartera.xlsx", user=self.supervisor)
         with self.assertRaises(UserError):
             self.internal.import_rows(self.internal.id, [])
+        # the watched server folder is an administrator's setting
+        with self.assertRaises(AccessError):
+            self.external.with_user(self.manager).write({"import_directory": "/etc"})
         with self.assertRaises(UserError):
             self._wizard(b"PK\x03\x04 broken", "broken.xlsx")
