@@ -13,7 +13,6 @@ INSTALLMENT_STATES = [
     ("written_off", "Written off"),
     ("cancelled", "Cancelled"),
 ]
-MANUAL_STATES = ("refinanced", "written_off", "cancelled")
 
 
 class CollectionInstallment(models.Model):

@@ -1,4 +1,5 @@
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from odoo import _
@@ -259,6 +260,8 @@ class CollectionPortfolio(models.Model):
                     )
                     result["cases"] += len(created)
                     cases.update({case.partner_id.id: case for case in created})
+                # receivable lines per invoice: one due date keeps the invoice number as name
+                dues = Counter(line.move_id.id for line in lines)
                 sequences = {}
                 vals_list = []
                 for line in new_lines:
@@ -268,9 +271,7 @@ class CollectionPortfolio(models.Model):
                         {
                             "case_id": cases[move.commercial_partner_id.id].id,
                             "move_line_id": line.id,
-                            "name": move.name
-                            if len(move.line_ids.filtered(lambda aml: aml.display_type == "payment_term")) <= 1
-                            else f"{move.name} ({sequences[move.id]})",
+                            "name": move.name if dues[move.id] <= 1 else f"{move.name} ({sequences[move.id]})",
                             "sequence": sequences[move.id],
                             "date_due": line.date_maturity or move.invoice_date_due,
                             "amount": line.balance,

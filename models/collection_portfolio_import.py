@@ -37,7 +37,6 @@ IMPORT_CONTEXT = {
     "mail_create_nolog": True,
     "mail_create_nosubscribe": True,
     "mail_notrack": True,
-    "collection_assignment_reason": "distribution",
 }
 
 
