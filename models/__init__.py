@@ -8,9 +8,11 @@ from . import collection_installment
 from . import collection_portfolio
 from . import collection_portfolio_demo
 from . import collection_portfolio_import
+from . import collection_promise
 from . import collection_result
 from . import collection_stage
 from . import collection_team
+from . import collection_zone
 from . import res_company
 from . import res_config_settings
 from . import res_partner

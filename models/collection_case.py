@@ -9,6 +9,9 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import aging
+from ..tools import work_list
+from ..tools import zones as zone_tools
+from .collection_team import DEFAULT_DAILY_CAPACITY
 
 OPEN_INSTALLMENT_STATES = ("pending", "partial")
 AUTO_STAGE_CODES = ("preventive", "current", "delinquent")
@@ -31,6 +34,8 @@ CLOSE_REASONS = [
     ("cancelled", "Debt cancelled"),
     ("other", "Other"),
 ]
+# an assignment event lists the case ids up to this many cases
+EVENT_CASE_IDS_LIMIT = 1000
 # reasons set by the case itself, lifted as soon as something is owed again
 AUTO_CLOSE_REASONS = ("paid", "cancelled")
 
@@ -39,7 +44,7 @@ class CollectionCase(models.Model):
     _name = "collection.case"
     _description = "Collection Case"
     _inherit = ["mail.thread", "mail.activity.mixin"]
-    _order = "next_action_date, priority_score desc, id"
+    _order = "work_tier, priority_score desc, id"
     _check_company_auto = True
 
     name = fields.Char(
@@ -58,8 +63,43 @@ class CollectionCase(models.Model):
     partner_mobile = fields.Char(related="partner_id.mobile", string="Mobile")
     partner_email = fields.Char(related="partner_id.email", string="Email")
     partner_vat = fields.Char(related="partner_id.vat", string="Tax ID")
-    user_id = fields.Many2one("res.users", string="Collector", index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", string="Collector", index=True, tracking=True, group_expand="_read_group_user_ids"
+    )
     team_id = fields.Many2one("collection.team", index=True, tracking=True, check_company=True)
+    zone_id = fields.Many2one(
+        "collection.zone",
+        compute="_compute_zone_id",
+        store=True,
+        readonly=False,
+        index=True,
+        check_company=True,
+        help="Territory of the debtor's address, from the zones' criteria.",
+    )
+    today_user_id = fields.Many2one(
+        "res.users",
+        string="In Today's List Of",
+        index=True,
+        readonly=True,
+        copy=False,
+        help="The collector whose Today list holds the case: set by the daily run, which caps each "
+        "collector's list to their daily capacity and gives what is left over to colleagues with room.",
+    )
+    work_tier = fields.Selection(
+        work_list.WORK_TIERS,
+        string="Work List Reason",
+        compute="_compute_work_tier",
+        store=True,
+        index=True,
+        help="Why the case comes first on the work list: a promise due, a follow-up due, or its priority.",
+    )
+    resubmission_date = fields.Date(
+        index=True,
+        copy=False,
+        help="The case leaves the work list until this date, when it comes back to the chosen collector.",
+    )
+    resubmission_user_id = fields.Many2one("res.users", string="Resubmit To", copy=False)
+    resubmission_note = fields.Char(copy=False)
     acting_user_ids = fields.Many2many(
         "res.users",
         string="Worked by",
@@ -112,8 +152,13 @@ class CollectionCase(models.Model):
     )
     priority_score = fields.Float(compute="_compute_amounts", store=True, digits=(6, 2), aggregator="avg")
     next_action_date = fields.Date(tracking=True, index=True)
-    next_promise_date = fields.Date(readonly=True, index=True)
-    next_promise_amount = fields.Monetary(readonly=True)
+    next_activity_date = fields.Date(
+        "Next Activity", compute="_compute_next_activity_date", store=True, help="Earliest open activity."
+    )
+    promise_ids = fields.One2many("collection.promise", "case_id", string="Promises")
+    next_promise_date = fields.Date(compute="_compute_promises", store=True, index=True)
+    next_promise_amount = fields.Monetary(compute="_compute_promises", store=True)
+    broken_promise_count = fields.Integer("Broken Promises", compute="_compute_promises", store=True)
     last_contact_date = fields.Datetime(readonly=True)
     external_ref = fields.Char("Creditor Reference", index=True, help="The creditor's reference of the debtor.")
     date_debt_since = fields.Date("Debt Since")
@@ -157,6 +202,7 @@ class CollectionCase(models.Model):
         "installment_ids.state",
         "installment_ids.date_due",
         "amount_credit",
+        "broken_promise_count",
     )
     def _compute_amounts(self):
         """Totals of the installments, aggregated in two queries for all the
@@ -220,7 +266,7 @@ class CollectionCase(models.Model):
             case.date_oldest_due = oldest
             case.days_overdue = days
             case.aging_bucket = aging.aging_bucket(days if oldest and oldest < today else 0)
-            case.priority_score = aging.priority_score(days, case.amount_residual)
+            case.priority_score = aging.priority_score(days, case.amount_residual, case.broken_promise_count)
 
     @api.depends("amount_residual", "installment_ids.state")
     def _compute_state(self):
@@ -280,6 +326,41 @@ class CollectionCase(models.Model):
                 stage = chosen
             case.stage_id = stage
 
+    @api.depends("partner_id.country_id", "partner_id.state_id", "partner_id.city", "partner_id.zip", "company_id")
+    def _compute_zone_id(self):
+        criteria = self.env["collection.zone"]._criteria(self.company_id.ids)
+        for case in self:
+            zones = criteria.get(case.company_id.id)
+            partner = case.partner_id
+            key = None
+            if zones and partner:
+                key = zone_tools.best_zone(zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip)
+            case.zone_id = key or False
+
+    @api.depends("next_promise_date", "next_action_date", "next_activity_date")
+    @api.depends_context("tz")
+    def _compute_work_tier(self):
+        today = fields.Date.context_today(self)
+        for case in self:
+            case.work_tier = work_list.work_tier(
+                today, case.next_promise_date, case.next_action_date, case.next_activity_date
+            )
+
+    @api.depends("activity_ids.date_deadline")
+    def _compute_next_activity_date(self):
+        for case in self:
+            dates = case.sudo().activity_ids.mapped("date_deadline")
+            case.next_activity_date = min(dates) if dates else False
+
+    @api.depends("promise_ids.state", "promise_ids.date_promise", "promise_ids.amount")
+    def _compute_promises(self):
+        for case in self:
+            promises = case.sudo().promise_ids
+            open_ones = promises.filtered(lambda p: p.state == "open").sorted(lambda p: (p.date_promise, p.id))
+            case.next_promise_date = open_ones[:1].date_promise
+            case.next_promise_amount = open_ones[:1].amount
+            case.broken_promise_count = len(promises.filtered(lambda p: p.state == "broken"))
+
     def _compute_installment_count(self):
         counts = dict(
             self.env["collection.installment"]._read_group([("case_id", "in", self.ids)], ["case_id"], ["__count"])
@@ -296,6 +377,20 @@ class CollectionCase(models.Model):
     @api.model
     def _read_group_stage_ids(self, stages, domain):
         return stages.search([("company_id", "in", [False] + self.env.companies.ids)])
+
+    @api.model
+    def _read_group_user_ids(self, users, domain):
+        """Grouped by collector, supervisors see a column for every member
+        of the teams they lead (managers: of every team), so that a card can
+        be dragged to a collector who has no case yet."""
+        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            return users
+        team_domain = [("company_id", "in", self.env.companies.ids)]
+        if not self.env.user.has_group("debt_collection.group_collection_manager"):
+            team_domain.append(("supervisor_id", "=", self.env.uid))
+        teams = self.env["collection.team"].sudo().search(team_domain)
+        members = teams.member_ids.filtered("active").user_id
+        return users | members.with_env(self.env)
 
     @api.depends("partner_id")
     def _compute_display_name(self):
@@ -361,12 +456,22 @@ class CollectionCase(models.Model):
                     "state or credits of a case."
                 )
             )
+        if (
+            vals.get("resubmission_user_id")
+            and vals["resubmission_user_id"] != self.env.uid
+            and not self.env.su
+            and not self.env.user.has_group("debt_collection.group_collection_supervisor")
+        ):
+            raise AccessError(_("A collector can only resubmit cases to themselves."))
         changed = self.env["collection.case"]
         if "user_id" in vals:
             changed = self.filtered(lambda c: c.user_id.id != (vals["user_id"] or False))
         res = super().write(vals)
         if changed:
+            # the case leaves the Today list of its former collector
+            changed.filtered("today_user_id").sudo().write({"today_user_id": False})
             changed._record_assignment()
+            self._top_up_today(changed.user_id.ids)
         return res
 
     def unlink(self):
@@ -393,6 +498,26 @@ class CollectionCase(models.Model):
         action["domain"] = [("id", "in", self.invoice_ids.ids)]
         action["context"] = {"create": False}
         return action
+
+    def action_schedule_call(self):
+        """Open Odoo's activity scheduler on the case with a call to the
+        collector who works it, due today."""
+        self.ensure_one()
+        call = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Schedule a Call"),
+            "res_model": "mail.activity.schedule",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "active_model": self._name,
+                "active_ids": self.ids,
+                "active_id": self.id,
+                "default_activity_type_id": call.id if call else False,
+                "default_activity_user_id": (self.today_user_id or self.user_id or self.env.user).id,
+            },
+        }
 
     def action_reopen(self):
         if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
@@ -494,7 +619,9 @@ class CollectionCase(models.Model):
                 where=where,
                 days=SQL("GREATEST(%s - agg.oldest, 0)", today),
                 bucket=SQL(aging.aging_bucket_sql_case("fresh.days")),
-                score=SQL(aging.priority_score_sql("fresh.days", "c.amount_residual")),
+                score=SQL(
+                    aging.priority_score_sql("fresh.days", "c.amount_residual", "COALESCE(c.broken_promise_count, 0)")
+                ),
             )
         )
         # automatic stages: Preventive / Current / Delinquent by threshold
@@ -527,4 +654,325 @@ class CollectionCase(models.Model):
 
     @api.model
     def _cron_daily_refresh(self):
+        """The daily run, in order: due resubmissions come back, aging and
+        scores move with the calendar, work-list tiers follow today's date,
+        and every collector's Today list is planned."""
+        self._apply_due_resubmissions()
         self._refresh_aging()
+        self._refresh_work_tier()
+        self._plan_today()
+
+    # ------------------------------------------------------------------
+    # Assignment in bulk, resubmissions, Today lists
+    # ------------------------------------------------------------------
+    @api.model
+    def _apply_assignments(self, targets, reason, description, note=False):
+        """Give cases to collectors in a few SQL statements.
+
+        ``targets`` maps a case id to ``(user id, team id or None)``; a team
+        of None keeps the case's team. Cases whose collector changes get a
+        closed and a new ``collection.assignment`` line and leave any Today
+        list; one event per company is logged with the counts. Access is the
+        caller's business (the wizards check it). Returns the ids of the
+        cases whose collector changed."""
+        if not targets:
+            return []
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT id, user_id, team_id, company_id FROM collection_case WHERE id = ANY(%s) AND state = 'open'",
+                list(targets),
+            )
+        )
+        current = {row[0]: row[1:] for row in cr.fetchall()}
+        rows = []
+        for case_id, (user_id, team_id) in targets.items():
+            if case_id not in current:
+                continue
+            old_user, old_team, company = current[case_id]
+            if old_user != user_id or (team_id and team_id != old_team):
+                rows.append((case_id, user_id, team_id or old_team, old_user, company))
+        if not rows:
+            return []
+        now = fields.Datetime.now()
+        ids, users, teams, previous, companies = (list(column) for column in zip(*rows, strict=True))
+        moved = [row[0] for row in rows if row[1] != row[3]]
+        cr.execute(
+            SQL(
+                """
+                UPDATE collection_case c
+                   SET user_id = v.user_id,
+                       team_id = v.team_id,
+                       today_user_id = CASE WHEN c.user_id IS DISTINCT FROM v.user_id THEN NULL
+                                            ELSE c.today_user_id END,
+                       write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM unnest(%(ids)s::int[], %(users)s::int[], %(teams)s::int[]) AS v(id, user_id, team_id)
+                 WHERE c.id = v.id
+                """,
+                uid=self.env.uid,
+                now=now,
+                ids=ids,
+                users=users,
+                teams=teams,
+            )
+        )
+        if moved:
+            cr.execute(
+                SQL(
+                    "UPDATE collection_assignment SET date_end = %s WHERE case_id = ANY(%s) AND date_end IS NULL",
+                    now,
+                    moved,
+                )
+            )
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO collection_assignment
+                           (case_id, company_id, user_id, previous_user_id, team_id, date_start, reason,
+                            assigned_by_id, note, create_uid, create_date, write_uid, write_date)
+                    SELECT v.case_id, v.company_id, v.user_id, v.previous_user_id, v.team_id, %(now)s, %(reason)s,
+                           %(uid)s, %(note)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                      FROM unnest(%(ids)s::int[], %(companies)s::int[], %(users)s::int[], %(previous)s::int[],
+                                  %(teams)s::int[]) AS v(case_id, company_id, user_id, previous_user_id, team_id)
+                     WHERE v.user_id IS NOT NULL AND v.user_id IS DISTINCT FROM v.previous_user_id
+                    """,
+                    now=now,
+                    reason=reason,
+                    uid=self.env.uid,
+                    note=note or None,
+                    ids=ids,
+                    companies=companies,
+                    users=users,
+                    previous=previous,
+                    teams=teams,
+                )
+            )
+        self.invalidate_model(["user_id", "team_id", "today_user_id", "write_uid", "write_date", "assignment_ids"])
+        self.env["collection.assignment"].invalidate_model()
+        by_company = defaultdict(lambda: defaultdict(int))
+        for _case_id, user_id, _team, old_user, company in rows:
+            if user_id != old_user:
+                by_company[company][user_id or 0] += 1
+        Event = self.env["collection.event"]
+        for company, per_user in by_company.items():
+            company_ids = [row[0] for row in rows if row[4] == company and row[1] != row[3]]
+            Event._log(
+                "assignment",
+                description,
+                cases=self.browse(company_ids) if len(company_ids) == 1 else None,
+                payload={
+                    "reason": reason,
+                    "cases": len(company_ids),
+                    "by_user": {str(user): count for user, count in per_user.items()},
+                    "case_ids": company_ids if len(company_ids) <= EVENT_CASE_IDS_LIMIT else None,
+                    "note": note or None,
+                },
+                company=self.env["res.company"].browse(company),
+            )
+        return moved
+
+    @api.model
+    def _absent_substitutes(self):
+        """{absent collector id: substitute id} for today."""
+        members = (
+            self.env["collection.team.member"]
+            .sudo()
+            .search([("is_absent", "=", True), ("substitute_id", "!=", False), ("active", "=", True)])
+        )
+        return {member.user_id.id: member.substitute_id.id for member in members}
+
+    @api.model
+    def _daily_capacities(self, user_ids):
+        """({user id: daily capacity}, {user id: team id}); absent members
+        have no capacity, collectors outside any team the default one."""
+        members = self.env["collection.team.member"]._membership_by_user(user_ids)
+        capacities, team_of = {}, {}
+        for user_id in user_ids:
+            member = members.get(user_id)
+            if member:
+                capacities[user_id] = 0 if member.is_absent else member.daily_capacity
+                team_of[user_id] = member.team_id.id
+            else:
+                capacities[user_id] = DEFAULT_DAILY_CAPACITY
+        return capacities, team_of
+
+    def _worklist_query(self, today, extra=None):
+        """SQL of the open, not parked cases with their worker (the
+        collector, or their substitute while absent), in work-list order."""
+        absent = self._absent_substitutes()
+        return SQL(
+            """
+            SELECT c.id, COALESCE(sub.substitute_id, c.user_id) AS worker, c.work_tier, c.priority_score
+              FROM collection_case c
+              LEFT JOIN unnest(%(absent)s::int[], %(subs)s::int[]) AS sub(absent_id, substitute_id)
+                     ON sub.absent_id = c.user_id
+             WHERE c.state = 'open' AND c.user_id IS NOT NULL
+               AND (c.resubmission_date IS NULL OR c.resubmission_date <= %(today)s)
+               AND %(extra)s
+             ORDER BY c.work_tier, c.priority_score DESC, c.id
+            """,
+            absent=list(absent),
+            subs=list(absent.values()),
+            today=today,
+            extra=extra or SQL("TRUE"),
+        )
+
+    @api.model
+    def _plan_today(self):
+        """Plan every collector's Today list: their best cases up to their
+        daily capacity, what is left over to team mates with room
+        (``tools/work_list.plan_today``). Returns {case id: collector id}."""
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        cr = self.env.cr
+        cr.execute(self._worklist_query(today))
+        queues = defaultdict(list)
+        for case_id, worker, tier, score in cr.fetchall():
+            queues[worker].append(((tier or "3_priority", -(score or 0.0), case_id), case_id))
+        members = (
+            self.env["collection.team.member"].sudo().search([("active", "=", True), ("team_id.active", "=", True)])
+        )
+        capacities, team_of = self._daily_capacities(set(queues) | set(members.user_id.ids))
+        plan = work_list.plan_today(queues, capacities, team_of)
+        cr.execute(SQL("UPDATE collection_case SET today_user_id = NULL WHERE today_user_id IS NOT NULL"))
+        if plan:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE collection_case c SET today_user_id = v.user_id
+                      FROM unnest(%s::int[], %s::int[]) AS v(id, user_id)
+                     WHERE c.id = v.id
+                    """,
+                    list(plan),
+                    list(plan.values()),
+                )
+            )
+        self.invalidate_model(["today_user_id"])
+        return plan
+
+    @api.model
+    def _top_up_today(self, user_ids):
+        """Fill the Today lists of ``user_ids`` (or of those they stand in
+        for) up to their daily capacity with their best cases not planned
+        yet: new cases appear at once, without re-planning the day."""
+        user_ids = [uid for uid in set(user_ids) if uid]
+        if not user_ids:
+            return
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        capacities, _team_of = self._daily_capacities(user_ids)
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT today_user_id, COUNT(*) FROM collection_case"
+                " WHERE today_user_id = ANY(%s) AND state = 'open' GROUP BY today_user_id",
+                user_ids,
+            )
+        )
+        planned = dict(cr.fetchall())
+        room = {uid: capacities[uid] - planned.get(uid, 0) for uid in user_ids if capacities[uid] > planned.get(uid, 0)}
+        if not room:
+            return
+        cr.execute(
+            SQL(
+                """
+                UPDATE collection_case c SET today_user_id = pick.worker
+                  FROM (
+                    SELECT w.id, w.worker,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY w.worker ORDER BY w.work_tier, w.priority_score DESC, w.id
+                           ) AS n
+                      FROM (%(worklist)s) w
+                  ) pick
+                  JOIN unnest(%(users)s::int[], %(room)s::int[]) AS r(user_id, room) ON r.user_id = pick.worker
+                 WHERE c.id = pick.id AND pick.n <= r.room
+                """,
+                worklist=self._worklist_query(today, SQL("c.today_user_id IS NULL")),
+                users=list(room),
+                room=list(room.values()),
+            )
+        )
+        self.invalidate_model(["today_user_id"])
+
+    @api.model
+    def _refresh_work_tier(self):
+        """Move the work-list tiers with the calendar, in one statement."""
+        self.env.flush_all()
+        tier = SQL(
+            work_list.work_tier_sql("%s::date", "c.next_promise_date", "c.next_action_date", "c.next_activity_date"),
+            *([fields.Date.context_today(self)] * 3),
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE collection_case c SET work_tier = %s"
+                " WHERE c.state = 'open' AND c.work_tier IS DISTINCT FROM %s",
+                tier,
+                tier,
+            )
+        )
+        self.invalidate_model(["work_tier"])
+
+    @api.model
+    def _apply_due_resubmissions(self):
+        """Cases whose resubmission date has come back to the chosen
+        collector's work list, with the date as their next action."""
+        today = fields.Date.context_today(self)
+        due = self.sudo().search([("resubmission_date", "<=", today), ("state", "=", "open")])
+        if not due:
+            return due
+        targets = {
+            case.id: (case.resubmission_user_id.id, None)
+            for case in due
+            if case.resubmission_user_id and case.resubmission_user_id != case.user_id
+        }
+        self._apply_assignments(targets, "resubmission", _("Resubmitted cases came back to the work list."))
+        for day, cases in due.with_context(tracking_disable=True).grouped("resubmission_date").items():
+            cases.write(
+                {
+                    "next_action_date": day,
+                    "resubmission_date": False,
+                    "resubmission_user_id": False,
+                    "resubmission_note": False,
+                }
+            )
+        self._top_up_today(due.user_id.ids)
+        return due
+
+    @api.model
+    def _assign_zones(self, companies):
+        """Give the open cases of ``companies`` the zone of their debtor's
+        address, in one query to read and one to write."""
+        if not companies:
+            return
+        self.env.flush_all()
+        criteria = self.env["collection.zone"]._criteria(companies.ids)
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT c.id, c.company_id, c.zone_id, p.country_id, p.state_id, p.city, p.zip
+                  FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
+                 WHERE c.company_id = ANY(%s) AND c.state = 'open'
+                """,
+                companies.ids,
+            )
+        )
+        ids, zone_ids = [], []
+        for case_id, company_id, zone_id, country_id, state_id, city, zip_code in cr.fetchall():
+            zones = criteria.get(company_id)
+            new = zone_tools.best_zone(zones, country_id, state_id, city, zip_code) if zones else None
+            if new != zone_id:
+                ids.append(case_id)
+                zone_ids.append(new)
+        if ids:
+            cr.execute(
+                SQL(
+                    "UPDATE collection_case c SET zone_id = v.zone_id"
+                    " FROM unnest(%s::int[], %s::int[]) AS v(id, zone_id) WHERE c.id = v.id",
+                    ids,
+                    zone_ids,
+                )
+            )
+            self.invalidate_model(["zone_id"])

@@ -283,7 +283,11 @@ class CollectionPortfolio(models.Model):
         toplo_cases = demo._demo_utility_cases(toplo, debtors, rng, today)
         internal_cases = demo._demo_internal_cases(internal, debtors, today)
         demo._demo_distribute(andino_cases, toplo_cases, internal_cases, debtors, rng, today)
-        demo.env["collection.case"]._refresh_aging()
+        demo._demo_work_list(andino_cases, toplo_cases, today)
+        Case = demo.env["collection.case"]
+        Case._refresh_aging()
+        Case._refresh_work_tier()
+        Case._plan_today()
 
     # ------------------------------------------------------------------
     # Helpers
@@ -581,3 +585,54 @@ class CollectionPortfolio(models.Model):
         oldest[:2].write({"stage_id": self.env.ref("debt_collection.collection_stage_prelegal").id})
         toplo_old = toplo_cases.filtered(lambda c: c.state == "open" and c.user_id).sorted("days_overdue", reverse=True)
         toplo_old[:1].write({"stage_id": self.env.ref("debt_collection.collection_stage_litigation").id})
+
+    @api.model
+    def _demo_work_list(self, andino_cases, toplo_cases, today):
+        """Promises (due today, overdue, broken this week, kept) and a
+        resubmission, so the work list and the team overview have something
+        to order and count."""
+        maria = self.env.ref("debt_collection.user_collector_maria")
+        jorge = self.env.ref("debt_collection.user_collector_jorge")
+        ivan = self.env.ref("debt_collection.user_collector_ivan")
+        maria_cases = andino_cases.filtered(lambda c: c.user_id == maria and c.state == "open")
+        jorge_cases = andino_cases.filtered(lambda c: c.user_id == jorge and c.state == "open")
+        Promise = self.env["collection.promise"]
+        promises = Promise.create(
+            [
+                {"case_id": maria_cases[0].id, "user_id": maria.id, "date_promise": today, "amount": 150000.0},
+                {
+                    "case_id": maria_cases[1].id,
+                    "user_id": maria.id,
+                    "date_promise": today - timedelta(days=2),
+                    "amount": 80000.0,
+                },
+                {
+                    "case_id": jorge_cases[0].id,
+                    "user_id": jorge.id,
+                    "date_promise": today + timedelta(days=5),
+                    "amount": 220000.0,
+                },
+                {
+                    "case_id": jorge_cases[1].id,
+                    "user_id": jorge.id,
+                    "date_promise": today - timedelta(days=4),
+                    "amount": 120000.0,
+                },
+                {
+                    "case_id": jorge_cases[2].id,
+                    "user_id": jorge.id,
+                    "date_promise": today - timedelta(days=20),
+                    "amount": 95000.0,
+                },
+            ]
+        )
+        promises[3].write({"state": "broken", "date_closed": today})
+        promises[4].write({"state": "kept", "amount_kept": 95000.0, "date_closed": today - timedelta(days=15)})
+        ivan_case = toplo_cases.filtered(lambda c: c.user_id == ivan and c.state == "open")[:1]
+        ivan_case.write(
+            {
+                "resubmission_date": today + timedelta(days=2),
+                "resubmission_user_id": ivan.id,
+                "resubmission_note": "Debtor abroad until the end of the week.",
+            }
+        )

@@ -715,6 +715,12 @@ class CollectionPortfolio(models.Model):
             "close_reason",
             "date_closed",
             "stage_id",
+            "zone_id",
+            "next_promise_date",
+            "next_promise_amount",
+            "broken_promise_count",
+            "next_activity_date",
+            "work_tier",
         ):
             cases.env.add_to_compute(Case._fields[name], cases)
         # flushed from the import environment, so that the first placement of

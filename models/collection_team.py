@@ -4,6 +4,8 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+DEFAULT_DAILY_CAPACITY = 40
+
 
 class CollectionTeam(models.Model):
     _name = "collection.team"
@@ -24,6 +26,7 @@ class CollectionTeam(models.Model):
     )
     member_ids = fields.One2many("collection.team.member", "team_id", string="Members")
     case_ids = fields.One2many("collection.case", "team_id", string="Cases")
+    zone_ids = fields.One2many("collection.zone", "team_id", string="Zones")
     open_case_count = fields.Integer(compute="_compute_open_case_count")
 
     def _compute_open_case_count(self):
@@ -59,7 +62,24 @@ class CollectionTeamMember(models.Model):
         index=True,
         domain=lambda self: [("groups_id", "in", self.env.ref("debt_collection.group_collection_user").id)],
     )
-    daily_capacity = fields.Integer(default=40, help="How many cases the collector can work in a day.")
+    daily_capacity = fields.Integer(
+        default=DEFAULT_DAILY_CAPACITY,
+        help="How many cases the collector works in a day: the daily run puts at most this many "
+        "cases in their Today list.",
+    )
+    max_open_cases = fields.Integer(
+        "Portfolio Capacity",
+        help="Most open cases the collector may hold; distributions stop giving them cases there. 0 means no limit.",
+    )
+    zone_ids = fields.Many2many(
+        "collection.zone",
+        "collection_team_member_zone_rel",
+        "member_id",
+        "zone_id",
+        string="Zones",
+        check_company=True,
+        help="Zones this collector covers in zone distributions; empty means the zones of the team.",
+    )
     substitute_id = fields.Many2one(
         "res.users",
         index=True,
@@ -98,13 +118,15 @@ class CollectionTeamMember(models.Model):
         self.ensure_one()
         return bool(self.absence_from and self.absence_from <= day and (not self.absence_to or self.absence_to >= day))
 
-    @api.constrains("absence_from", "absence_to", "substitute_id", "user_id")
+    @api.constrains("absence_from", "absence_to", "substitute_id", "user_id", "daily_capacity", "max_open_cases")
     def _check_absence(self):
         for member in self:
             if member.absence_from and member.absence_to and member.absence_to < member.absence_from:
                 raise ValidationError(_("The absence of %s ends before it starts.", member.user_id.name))
             if member.substitute_id and member.substitute_id == member.user_id:
                 raise ValidationError(_("%s cannot substitute themselves.", member.user_id.name))
+            if member.daily_capacity < 0 or member.max_open_cases < 0:
+                raise ValidationError(_("The capacities of %s cannot be negative.", member.user_id.name))
 
     @api.model
     def _absent_user_ids_substituted_by(self, user_ids):
@@ -113,3 +135,18 @@ class CollectionTeamMember(models.Model):
             [("substitute_id", "in", list(user_ids)), ("is_absent", "=", True), ("active", "=", True)]
         )
         return members.user_id.ids
+
+    def _covered_zone_ids(self):
+        """The zones this member covers: their own, else their team's."""
+        self.ensure_one()
+        return frozenset((self.zone_ids or self.team_id.zone_ids).ids)
+
+    @api.model
+    def _membership_by_user(self, user_ids, team=None):
+        """{user id: member} for the active members among ``user_ids``, the
+        membership in ``team`` first, else the first one by team order."""
+        members = self.sudo().search([("user_id", "in", list(user_ids)), ("team_id.active", "=", True)])
+        result = {}
+        for member in members.sorted(lambda m: (m.team_id != team, m.team_id.sequence, m.team_id.id, m.id)):
+            result.setdefault(member.user_id.id, member)
+        return result

@@ -1,5 +1,10 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.tests import Form
 from odoo.tests import tagged
 
 from .common import CollectionCommon
@@ -15,6 +20,8 @@ KANBAN_SPEC = {
     "amount_residual": {},
     "currency_id": {"fields": {}},
     "state": {},
+    "work_tier": {},
+    "resubmission_date": {},
     "aging_bucket": {},
     "next_promise_date": {},
     "next_promise_amount": {},
@@ -57,7 +64,7 @@ class TestWorkList(CollectionCommon):
             ("state", "=", "open"),
             ("stage_id", "=", self.stage_current.id),
         ]
-        return Case.web_search_read(domain, KANBAN_SPEC, limit=40, order="next_action_date, priority_score desc, id")
+        return Case.web_search_read(domain, KANBAN_SPEC, limit=40, order="work_tier, priority_score desc, id")
 
     def _count_queries(self, user):
         self.env.invalidate_all()
@@ -85,15 +92,15 @@ class TestWorkList(CollectionCommon):
         ids = [r["id"] for r in page["records"]]
         self.assertTrue(set(ids) <= set(cases.ids), "only the collector's own cases")
         ordered = self.env["collection.case"].browse(ids)
-        keys = [(c.next_action_date, -c.priority_score) for c in ordered]
-        self.assertEqual(keys, sorted(keys), "next action date first, then priority")
+        keys = [(c.work_tier, -c.priority_score) for c in ordered]
+        self.assertEqual(keys, sorted(keys), "work-list reason first, then priority")
         card = page["records"][0]
         self.assertTrue(card["partner_phone"].startswith("+57"))
         self.assertGreater(card["days_overdue"], 0)
 
     def test_work_list_default_filter_and_grouping(self):
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action")
-        self.assertIn("search_default_filter_my_open", action["context"])
+        self.assertIn("search_default_filter_today", action["context"])
         self.assertTrue(action["view_mode"].startswith("kanban"))
         self._make_cases(3, self.collector_a)
         groups = (
@@ -110,3 +117,234 @@ class TestWorkList(CollectionCommon):
         self.assertIn(self.stage_prelegal.id, stage_ids)
         current = next(g for g in groups if g["stage_id"][0] == self.stage_current.id)
         self.assertEqual(current["stage_id_count"], 3)
+
+    # ------------------------------------------------------------------
+    # Order: promise due, follow-up due, then score
+    # ------------------------------------------------------------------
+    def test_order_promise_then_follow_up_then_score(self):
+        plain_big = self._case(self._debtor("Big and old"), self.collector_a, installments=((-300, 90000.0),))
+        plain_small = self._case(self._debtor("Small"), self.collector_a, installments=((-20, 50.0),))
+        promise_today = self._case(self._debtor("Promise today"), self.collector_a, installments=((-20, 10.0),))
+        promise_late = self._case(self._debtor("Promise late"), self.collector_a, installments=((-20, 20.0),))
+        promise_later = self._case(self._debtor("Promise next week"), self.collector_a, installments=((-20, 30.0),))
+        callback = self._case(self._debtor("Call back"), self.collector_a, installments=((-20, 40.0),))
+        action_due = self._case(self._debtor("Action due"), self.collector_a, installments=((-20, 45.0),))
+        Promise = self.env["collection.promise"].with_user(self.collector_a)
+        Promise.create({"case_id": promise_today.id, "date_promise": self.today, "amount": 5.0})
+        Promise.create({"case_id": promise_late.id, "date_promise": self.today - timedelta(days=3), "amount": 5.0})
+        Promise.create({"case_id": promise_later.id, "date_promise": self.today + timedelta(days=7), "amount": 5.0})
+        callback.with_user(self.collector_a).activity_schedule(
+            "mail.mail_activity_data_call", date_deadline=self.today, user_id=self.collector_a.id
+        )
+        action_due.with_user(self.collector_a).next_action_date = self.today - timedelta(days=1)
+        self.assertEqual(promise_today.work_tier, "1_promise")
+        self.assertEqual(promise_later.work_tier, "3_priority")
+        self.assertEqual(callback.next_activity_date, self.today)
+        self.assertEqual(callback.work_tier, "2_follow_up")
+        cases = (
+            self.env["collection.case"]
+            .with_user(self.collector_a)
+            .search([("acting_user_ids", "in", [self.collector_a.id]), ("state", "=", "open")])
+        )
+        order = [c.partner_id.name for c in cases]
+        self.assertEqual(set(order[:2]), {"Promise today", "Promise late"})
+        self.assertEqual(set(order[2:4]), {"Call back", "Action due"})
+        self.assertEqual(order[4], plain_big.partner_id.name, "then by priority score")
+        self.assertLess(order.index(plain_small.partner_id.name), len(order))
+        # the promise's tier moves with the calendar through the daily run
+        with freeze_time(self.today + timedelta(days=7)):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertEqual(promise_later.work_tier, "1_promise")
+        # a broken promise raises the score
+        score = plain_small.priority_score
+        self.env["collection.promise"].create(
+            {"case_id": plain_small.id, "date_promise": self.today - timedelta(days=9), "amount": 1.0}
+        ).write({"state": "broken"})
+        self.assertEqual(plain_small.broken_promise_count, 1)
+        self.assertGreater(plain_small.priority_score, score)
+        # promises are never deleted
+        with self.assertRaises(UserError):
+            promise_today.promise_ids.unlink()
+
+    # ------------------------------------------------------------------
+    # Today: capped to the daily capacity, leftovers to team mates
+    # ------------------------------------------------------------------
+    def test_daily_run_caps_today_and_shares_leftovers(self):
+        member_a = self.team.member_ids.filtered(lambda m: m.user_id == self.collector_a)
+        member_a.daily_capacity = 3
+        self.member_b.daily_capacity = 4
+        cases_a = self._make_cases(6, self.collector_a)
+        cases_b = self._make_cases(1, self.collector_b)
+        self.env["collection.case"]._cron_daily_refresh()
+        today_a = cases_a.filtered(lambda c: c.today_user_id == self.collector_a)
+        self.assertEqual(len(today_a), 3)
+        # A keeps their best three
+        best = cases_a.sorted(lambda c: (c.work_tier, -c.priority_score, c.id))[:3]
+        self.assertEqual(today_a, best)
+        # B has room for 3 more: A's next best go to B today, A still holds them
+        lent = cases_a - today_a
+        self.assertEqual(lent.today_user_id, self.collector_b)
+        self.assertEqual(lent.user_id, self.collector_a)
+        self.assertEqual(cases_b.today_user_id, self.collector_b)
+        # B works them today: the Today filter shows them, the record rules let B in
+        today_of_b = (
+            self.env["collection.case"]
+            .with_user(self.collector_b)
+            .search([("today_user_id", "=", self.collector_b.id)])
+        )
+        self.assertEqual(today_of_b, lent | cases_b)
+        lent.with_user(self.collector_b).write({"note": "<p>Called for Ana</p>"})
+        # the overview counts the lists
+        overview = self.env["collection.team.overview"].search([("team_id", "=", self.team.id)])
+        by_user = {line.user_id: line for line in overview}
+        self.assertEqual(by_user[self.collector_a].today_count, 3)
+        self.assertEqual(by_user[self.collector_b].today_count, 4)
+        self.assertEqual(by_user[self.collector_a].open_case_count, 6)
+
+    def test_absent_member_cases_go_to_substitute_and_come_back(self):
+        cases_b = self._make_cases(2, self.collector_b)
+        self.member_b.write(
+            {"absence_from": self.today + timedelta(days=1), "absence_to": self.today + timedelta(days=2)}
+        )
+        self.env["collection.case"]._cron_daily_refresh()
+        self.assertEqual(cases_b.today_user_id, self.collector_b)
+        with freeze_time(self.today + timedelta(days=1)):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertEqual(cases_b.today_user_id, self.collector_a, "the substitute works them")
+            self.assertEqual(cases_b.user_id, self.collector_b, "the absent collector still holds them")
+            visible = self.env["collection.case"].with_user(self.collector_a).search([("id", "in", cases_b.ids)])
+            self.assertEqual(visible, cases_b)
+        with freeze_time(self.today + timedelta(days=3)):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertEqual(cases_b.today_user_id, self.collector_b, "back after the absence")
+            self.env.invalidate_all()
+            visible = self.env["collection.case"].with_user(self.collector_a).search([("id", "in", cases_b.ids)])
+            self.assertFalse(visible)
+
+    # ------------------------------------------------------------------
+    # Reassign and resubmit
+    # ------------------------------------------------------------------
+    def _reassign(self, cases, user, **values):
+        form = Form(
+            self.env["collection.case.reassign"]
+            .with_user(user)
+            .with_context(active_model="collection.case", active_ids=cases.ids)
+        )
+        for name, value in values.items():
+            setattr(form, name, value)
+        return form.save()
+
+    def test_resubmission_comes_back_on_its_date(self):
+        case = self._case(self._debtor("Abroad"), self.collector_a)
+        self.env["collection.case"]._plan_today()
+        self.assertEqual(case.today_user_id, self.collector_a)
+        day = self.today + timedelta(days=3)
+        self._reassign(
+            case, self.supervisor, mode="resubmit", user_id=self.collector_b, date=day, note="Abroad"
+        ).action_apply()
+        self.assertEqual(case.resubmission_date, day)
+        self.assertFalse(case.today_user_id, "out of the work list until the date")
+        self.assertEqual(case.user_id, self.collector_a)
+        with freeze_time(day - timedelta(days=1)):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertFalse(case.today_user_id)
+            self.assertEqual(case.user_id, self.collector_a)
+        with freeze_time(day):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertEqual(case.user_id, self.collector_b)
+            self.assertEqual(case.next_action_date, day)
+            self.assertEqual(case.work_tier, "2_follow_up")
+            self.assertEqual(case.today_user_id, self.collector_b)
+            self.assertFalse(case.resubmission_date)
+            last = case.assignment_ids.sorted("id")[-1:]
+            self.assertEqual(last.reason, "resubmission")
+            self.assertEqual(last.previous_user_id, self.collector_a)
+
+    def test_collector_resubmits_own_cases_only_to_themselves(self):
+        case = self._case(self._debtor("Postponed"), self.collector_a)
+        wizard = self._reassign(case, self.collector_a, date=self.today + timedelta(days=2))
+        self.assertEqual(wizard.mode, "resubmit")
+        self.assertEqual(wizard.user_id, self.collector_a)
+        wizard.action_apply()
+        self.assertEqual(case.resubmission_user_id, self.collector_a)
+        with self.assertRaises(AccessError):
+            case.with_user(self.collector_a).write({"resubmission_user_id": self.collector_b.id})
+        with self.assertRaises(UserError):
+            self._reassign(case, self.collector_a, date=self.today).action_apply()
+        wizard = (
+            self.env["collection.case.reassign"]
+            .with_user(self.collector_a)
+            .create({"case_ids": [(6, 0, case.ids)], "mode": "now", "user_id": self.collector_b.id})
+        )
+        with self.assertRaises(AccessError):
+            wizard.action_apply()
+
+    def test_reassign_now_with_reason(self):
+        cases = self._make_cases(3, self.collector_a)
+        self._reassign(cases, self.supervisor, user_id=self.collector_b, note="Rebalancing").action_apply()
+        self.assertEqual(cases.user_id, self.collector_b)
+        history = cases.assignment_ids.filtered(lambda a: not a.date_end)
+        self.assertEqual(set(history.mapped("note")), {"Rebalancing"})
+        self.assertEqual(history.previous_user_id, self.collector_a)
+
+    # ------------------------------------------------------------------
+    # Supervisor: team board (drag and drop) and overview
+    # ------------------------------------------------------------------
+    def test_drag_to_another_collector_reassigns_with_history(self):
+        case = self._case(self._debtor("Dragged"), self.collector_a)
+        self.env["collection.case"]._plan_today()
+        board = self.env["collection.case"].with_user(self.supervisor)
+        groups = board.web_read_group([("state", "=", "open")], ["user_id"], ["user_id"])["groups"]
+        columns = {g["user_id"][0] for g in groups if g["user_id"]}
+        self.assertIn(self.collector_b.id, columns, "an empty column for every team member")
+        events = self.env["collection.event"].sudo().search_count([("event_type", "=", "assignment")])
+        # what the kanban does when a card is dropped in another collector's column
+        board.browse(case.id).web_save({"user_id": self.collector_b.id}, {"display_name": {}})
+        self.assertEqual(case.user_id, self.collector_b)
+        old, new = case.assignment_ids.sorted("id")
+        self.assertTrue(old.date_end)
+        self.assertEqual(
+            (new.user_id, new.previous_user_id, new.reason), (self.collector_b, self.collector_a, "manual")
+        )
+        self.assertEqual(new.assigned_by_id, self.supervisor)
+        self.assertEqual(self.env["collection.event"].sudo().search_count([("event_type", "=", "assignment")]), events + 1)
+        self.assertEqual(case.today_user_id, self.collector_b)
+        with self.assertRaises(AccessError):
+            case.with_user(self.collector_a).read(["name"])
+        # collectors cannot drag cards to a colleague
+        with self.assertRaises(AccessError):
+            case.with_user(self.collector_b).web_save({"user_id": self.collector_a.id}, {})
+
+    def test_team_overview(self):
+        cases = self._make_cases(3, self.collector_a)
+        self._make_cases(2, self.collector_b)
+        Promise = self.env["collection.promise"]
+        Promise.create(
+            {"case_id": cases[0].id, "date_promise": self.today, "amount": 10.0, "user_id": self.collector_a.id}
+        )
+        broken = Promise.create(
+            {
+                "case_id": cases[1].id,
+                "date_promise": self.today - timedelta(days=1),
+                "amount": 10.0,
+                "user_id": self.collector_a.id,
+            }
+        )
+        broken.write({"state": "broken", "date_closed": self.today})
+        cases[2].with_user(self.collector_a).message_post(body="Left a voicemail", message_type="comment")
+        cases[0].with_user(self.collector_a).message_post(body="Promised to pay today", message_type="comment")
+        overview = self.env["collection.team.overview"].with_user(self.supervisor).search([])
+        line = overview.filtered(lambda o: o.user_id == self.collector_a)
+        self.assertEqual(line.open_case_count, 3)
+        self.assertAlmostEqual(line.amount_residual, sum(cases.mapped("amount_residual")))
+        self.assertEqual(line.worked_today_count, 2)
+        self.assertEqual(line.promise_due_today_count, 1)
+        self.assertEqual(line.broken_promise_week_count, 1)
+        # another supervisor sees nothing of this team; collectors have no access
+        self.assertFalse(
+            self.env["collection.team.overview"]
+            .with_user(self.supervisor_other)
+            .search([("team_id", "=", self.team.id)])
+        )
+        with self.assertRaises(AccessError):
+            self.env["collection.team.overview"].with_user(self.collector_a).search([])

@@ -1,2 +1,4 @@
 from . import collection_case_close
+from . import collection_case_reassign
+from . import collection_distribute
 from . import collection_import

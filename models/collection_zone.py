@@ -1,0 +1,93 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+
+from ..tools import zones as zone_tools
+
+
+class CollectionZone(models.Model):
+    """A territory: the debtors whose address meets its criteria.
+
+    Cases take the most specific zone matching their debtor's address (see
+    ``tools/zones.py``); the zone distribution gives them to the team members
+    covering that zone.
+    """
+
+    _name = "collection.zone"
+    _description = "Collection Zone"
+    _order = "sequence, name"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char()
+    sequence = fields.Integer(default=10, help="When two zones are as specific, the first one wins.")
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    team_id = fields.Many2one("collection.team", check_company=True, index=True)
+    country_ids = fields.Many2many("res.country", string="Countries")
+    state_ids = fields.Many2many("res.country.state", string="States")
+    cities = fields.Text(help="City names, one per line or separated by commas; case and accents are ignored.")
+    zip_codes = fields.Char(
+        "ZIP Codes",
+        help="ZIP prefixes or ranges separated by commas, e.g. 1100, 1101*, 110000-110999.",
+    )
+    member_ids = fields.Many2many(
+        "collection.team.member",
+        "collection_team_member_zone_rel",
+        "zone_id",
+        "member_id",
+        string="Covered by",
+    )
+    case_count = fields.Integer("Open Cases", compute="_compute_case_count")
+    note = fields.Text()
+
+    def _compute_case_count(self):
+        counts = dict(
+            self.env["collection.case"]._read_group(
+                [("zone_id", "in", self.ids), ("state", "=", "open")], ["zone_id"], ["__count"]
+            )
+        )
+        for zone in self:
+            zone.case_count = counts.get(zone, 0)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        zones = super().create(vals_list)
+        self.env["collection.case"]._assign_zones(zones.company_id)
+        return zones
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"active", "sequence", "country_ids", "state_ids", "cities", "zip_codes", "company_id"} & set(vals):
+            self.env["collection.case"]._assign_zones(self.company_id)
+        return res
+
+    def unlink(self):
+        companies = self.company_id
+        res = super().unlink()
+        self.env["collection.case"]._assign_zones(companies)
+        return res
+
+    def action_view_cases(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action_all")
+        action["domain"] = [("zone_id", "=", self.id)]
+        return action
+
+    @api.model
+    def _criteria(self, company_ids):
+        """The matching criteria of the active zones of ``company_ids``,
+        by company."""
+        result = {}
+        for zone in self.sudo().search([("company_id", "in", list(company_ids))]):
+            result.setdefault(zone.company_id.id, []).append(
+                zone_tools.ZoneCriteria(
+                    zone.id,
+                    zone.sequence,
+                    zone.country_ids.ids,
+                    zone.state_ids.ids,
+                    zone.cities or "",
+                    zone.zip_codes or "",
+                )
+            )
+        return result

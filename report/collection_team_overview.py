@@ -1,0 +1,98 @@
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+
+
+class CollectionTeamOverview(models.Model):
+    """Per team member: the load they hold and what happened today.
+
+    A SQL view read by supervisors (the teams they lead) and managers. Days
+    are calendar days of the database server (UTC); amounts are the open
+    balances of the collector's cases at face value, in their portfolios'
+    currencies.
+    """
+
+    _name = "collection.team.overview"
+    _description = "Collection Team Overview"
+    _auto = False
+    _order = "team_id, open_case_count desc, user_id"
+    _depends = {
+        "collection.team.member": ["team_id", "user_id", "daily_capacity", "absence_from", "absence_to", "active"],
+        "collection.team": ["company_id", "active"],
+        "collection.case": ["user_id", "today_user_id", "state", "amount_residual"],
+        "collection.promise": ["user_id", "state", "date_promise", "date_closed"],
+        "mail.message": ["model", "res_id", "author_id", "date", "message_type"],
+    }
+
+    team_id = fields.Many2one("collection.team", readonly=True)
+    user_id = fields.Many2one("res.users", string="Collector", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    daily_capacity = fields.Integer(readonly=True, aggregator="sum")
+    is_absent = fields.Boolean("Absent Today", readonly=True)
+    open_case_count = fields.Integer("Open Cases", readonly=True, aggregator="sum")
+    amount_residual = fields.Monetary("Open Balance", readonly=True, aggregator="sum")
+    today_count = fields.Integer("In Today's List", readonly=True, aggregator="sum")
+    worked_today_count = fields.Integer(
+        "Worked Today",
+        readonly=True,
+        aggregator="sum",
+        help="Cases on which the collector logged a message, a note, a change or a done activity today.",
+    )
+    promise_due_today_count = fields.Integer("Promises Due Today", readonly=True, aggregator="sum")
+    broken_promise_week_count = fields.Integer("Broken This Week", readonly=True, aggregator="sum")
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT m.id AS id,
+                   m.team_id AS team_id,
+                   m.user_id AS user_id,
+                   t.company_id AS company_id,
+                   co.currency_id AS currency_id,
+                   m.daily_capacity AS daily_capacity,
+                   COALESCE(m.absence_from <= CURRENT_DATE
+                            AND (m.absence_to IS NULL OR m.absence_to >= CURRENT_DATE), FALSE) AS is_absent,
+                   COALESCE(load.open_count, 0) AS open_case_count,
+                   COALESCE(load.residual, 0) AS amount_residual,
+                   COALESCE(planned.today_count, 0) AS today_count,
+                   COALESCE(worked.case_count, 0) AS worked_today_count,
+                   COALESCE(promises.due_today, 0) AS promise_due_today_count,
+                   COALESCE(promises.broken_week, 0) AS broken_promise_week_count
+              FROM collection_team_member m
+              JOIN collection_team t ON t.id = m.team_id
+              JOIN res_company co ON co.id = t.company_id
+              JOIN res_users u ON u.id = m.user_id
+              LEFT JOIN (
+                    SELECT user_id, COUNT(*) AS open_count, SUM(amount_residual) AS residual
+                      FROM collection_case
+                     WHERE state = 'open' AND user_id IS NOT NULL
+                     GROUP BY user_id
+              ) load ON load.user_id = m.user_id
+              LEFT JOIN (
+                    SELECT today_user_id, COUNT(*) AS today_count
+                      FROM collection_case
+                     WHERE state = 'open' AND today_user_id IS NOT NULL
+                     GROUP BY today_user_id
+              ) planned ON planned.today_user_id = m.user_id
+              LEFT JOIN (
+                    SELECT author_id, COUNT(DISTINCT res_id) AS case_count
+                      FROM mail_message
+                     WHERE model = 'collection.case'
+                       AND date >= CURRENT_DATE
+                       AND message_type IN ('comment', 'notification')
+                     GROUP BY author_id
+              ) worked ON worked.author_id = u.partner_id
+              LEFT JOIN (
+                    SELECT user_id,
+                           COUNT(*) FILTER (WHERE state = 'open' AND date_promise = CURRENT_DATE) AS due_today,
+                           COUNT(*) FILTER (WHERE state = 'broken'
+                                              AND date_closed >= date_trunc('week', CURRENT_DATE)::date)
+                               AS broken_week
+                      FROM collection_promise
+                     GROUP BY user_id
+              ) promises ON promises.user_id = m.user_id
+             WHERE m.active AND t.active
+            """
+        )

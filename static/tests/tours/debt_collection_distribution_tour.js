@@ -1,0 +1,110 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+/**
+ * A supervisor opens Collections > Supervision > Distribute Cases, picks the
+ * portfolio, gives its unassigned cases to one collector, checks the preview
+ * and distributes.
+ */
+registry.category("web_tour.tours").add("debt_collection_distribute", {
+    url: "/odoo",
+    steps: () => [
+        {
+            content: "Open the Collections app",
+            trigger: ".o_app[data-menu-xmlid='debt_collection.debt_collection_menu_root']",
+            run: "click",
+        },
+        {
+            content: "Open the supervision menu",
+            trigger: ".o_menu_sections button:contains(Supervision)",
+            run: "click",
+        },
+        {
+            content: "Open the distribution wizard",
+            trigger: ".dropdown-item:contains(Distribute Cases)",
+            run: "click",
+        },
+        {
+            content: "Choose the portfolio",
+            trigger: ".modal div[name=portfolio_id] input",
+            run: "edit Tour Portfolio",
+        },
+        {
+            trigger: ".ui-menu-item a:contains(Tour Portfolio)",
+            run: "click",
+        },
+        {
+            content: "All to one collector",
+            trigger: ".modal div[name=method] label:contains(All to one collector)",
+            run: "click",
+        },
+        {
+            content: "Choose the collector",
+            trigger: ".modal div[name=manual_user_id] input",
+            run: "edit Ana Collector",
+        },
+        {
+            trigger: ".ui-menu-item a:contains(Ana Collector)",
+            run: "click",
+        },
+        {
+            content: "Preview the distribution",
+            trigger: ".modal footer button[name=action_preview]",
+            run: "click",
+        },
+        {
+            content: "The preview gives the four cases to Ana",
+            trigger: ".modal div[name=line_ids] .o_data_row:contains(Ana Collector) td[name=new_count]:contains(4)",
+        },
+        {
+            content: "Distribute",
+            trigger: ".modal footer button[name=action_apply]",
+            run: "click",
+        },
+        {
+            content: "The wizard closes",
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});
+
+/**
+ * The collector opens the work list (their Today list, by stage) and finds
+ * the distributed cases in order: promise due, call-back due, then by
+ * priority score.
+ */
+registry.category("web_tour.tours").add("debt_collection_work_list", {
+    url: "/odoo/action-debt_collection.collection_case_action",
+    steps: () => [
+        {
+            content: "The Today filter is on",
+            trigger: ".o_searchview .o_facet_value:contains(Today)",
+        },
+        {
+            content: "First the promise due today",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(0):contains(Tour Promise)",
+        },
+        {
+            content: "Then the call-back due today",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(1):contains(Tour Callback)",
+        },
+        {
+            content: "Then the largest, oldest debt",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(2):contains(Tour Big)",
+        },
+        {
+            content: "And last the small one",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(3):contains(Tour Small)",
+        },
+        {
+            content: "Open the first card",
+            trigger: ".o_kanban_record:contains(Tour Promise)",
+            run: "click",
+        },
+        {
+            content: "The case form shows the promise",
+            trigger: ".o_form_view div[name=partner_id]:contains(Tour Promise)",
+        },
+    ],
+});

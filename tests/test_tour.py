@@ -1,0 +1,69 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo import fields
+from odoo.tests import HttpCase
+from odoo.tests import new_test_user
+from odoo.tests import tagged
+
+
+@tagged("post_install", "-at_install")
+class TestDistributionTour(HttpCase):
+    """In headless Chromium: a supervisor distributes a portfolio from the
+    wizard, then the collector opens the work list and finds the cases in
+    order."""
+
+    def setUp(self):
+        super().setUp()
+        env = self.env
+        today = fields.Date.context_today(env.user)
+        self.supervisor = new_test_user(
+            env, "dc_tour_supervisor", "debt_collection.group_collection_supervisor", name="Tour Supervisor"
+        )
+        self.collector = new_test_user(
+            env, "dc_tour_ana", "debt_collection.group_collection_user", name="Ana Collector", tz="UTC"
+        )
+        team = env["collection.team"].create(
+            {
+                "name": "Tour Team",
+                "supervisor_id": self.supervisor.id,
+                "member_ids": [Command.create({"user_id": self.collector.id, "daily_capacity": 10})],
+            }
+        )
+        portfolio = env["collection.portfolio"].create(
+            {"name": "Tour Portfolio", "kind": "external", "team_id": team.id, "state": "active"}
+        )
+        # (debtor, days overdue, balance): all in the Current stage
+        debts = [
+            ("Tour Small", 10, 100.0),
+            ("Tour Big", 25, 9000.0),
+            ("Tour Callback", 10, 50.0),
+            ("Tour Promise", 10, 40.0),
+        ]
+        self.cases = env["collection.case"].create(
+            [
+                {
+                    "portfolio_id": portfolio.id,
+                    "team_id": team.id,
+                    "partner_id": env["res.partner"].create({"name": name}).id,
+                    "installment_ids": [
+                        Command.create({"name": "1", "date_due": today - timedelta(days=days), "amount": amount})
+                    ],
+                }
+                for name, days, amount in debts
+            ]
+        )
+        small, big, callback, promise = self.cases
+        callback.next_action_date = today
+        env["collection.promise"].create({"case_id": promise.id, "date_promise": today, "amount": 40.0})
+        self.assertEqual(set(self.cases.stage_id.mapped("code")), {"current"})
+
+    def test_supervisor_distributes_and_collector_works_in_order(self):
+        self.start_tour("/odoo", "debt_collection_distribute", login="dc_tour_supervisor")
+        self.cases.invalidate_recordset()
+        self.assertEqual(self.cases.user_id, self.collector)
+        self.assertEqual(set(self.cases.assignment_ids.mapped("reason")), {"distribution"})
+        self.assertEqual(self.cases.today_user_id, self.collector)
+        self.start_tour(
+            "/odoo/action-debt_collection.collection_case_action", "debt_collection_work_list", login="dc_tour_ana"
+        )
