@@ -10,6 +10,19 @@ Scenarios:
   P1  portfolio import of generated installment rows: ours (the import
       engine) vs Odoo's generic importer (base_import, on a sample,
       extrapolated) vs a PostgreSQL COPY of the same rows (physical limit).
+  P4  distribution of every case of the generated world (100 000 at size
+      1.0) to 50 collectors with the balanced method: wall time of the
+      wizard's preview and of its application, count and amount spread;
+      anchor: a round-robin ``write`` of the collector through the ORM (what
+      a list view's mass edit does), on a sample, extrapolated.
+  W1  one page (40 cards) of a collector's work-list kanban: queries and
+      milliseconds for a collector holding ~2 000 cases of the world vs one
+      holding 20 (the count must not grow with the data).
+
+The world (P4, W1) is generated once per run, reproducibly from the seed, in
+set-based SQL: debtors, one case per debtor, installments (4 per case on
+average), 50 collectors in 5 teams, 10 zones by city. Its generation time is
+reported.
 
 Options come from the environment (see bin/benchmark): DC_BENCH_SIZE (1.0 =
 100 000 debtors / 400 000 installment rows), DC_BENCH_SEED, DC_BENCH_SCENARIOS
@@ -25,11 +38,12 @@ import time
 from datetime import date
 from datetime import timedelta
 
+from odoo import Command
 from odoo.tools import SQL
 
 SIZE = float(os.environ.get("DC_BENCH_SIZE", "0.01"))
 SEED = int(os.environ.get("DC_BENCH_SEED", "42"))
-SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", "P1").split(",") if s.strip()]
+SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", "P1,P4,W1").split(",") if s.strip()]
 JSON_OUT = os.environ.get("DC_BENCH_JSON", "benchmark.json")
 BASE_IMPORT_SAMPLE = int(os.environ.get("DC_BENCH_BASE_IMPORT_SAMPLE", "2000"))
 
@@ -47,6 +61,7 @@ def report(scenario, label, ours, anchor, unit, higher_is_better, **extra):
     row.update(extra)
     results.append(row)
     ratio_text = f"{ratio:8.1f}x" if ratio else "       -"
+    ours = float(ours)
     anchor_text = f"{anchor:14.1f}" if anchor is not None else "             -"
     print(f"{scenario:4} {label:46} {ours:14.1f} {anchor_text} {ratio_text}  {unit}", flush=True)
 
@@ -232,9 +247,359 @@ def _base_import(model, data, fields):
     assert not errors, errors[:3]
 
 
-SCENARIO_FUNCTIONS = {"P1": scenario_p1}
+# --------------------------------------------------------------------------
+# The world: debtors, cases, installments, collectors, teams, zones
+# --------------------------------------------------------------------------
+WORLD = {}
+ZONE_CITIES = [
+    ("Bogotá", "110"),
+    ("Medellín", "050"),
+    ("Cali", "760"),
+    ("Barranquilla", "080"),
+    ("Cartagena", "130"),
+    ("Bucaramanga", "680"),
+    ("Pereira", "660"),
+    ("Manizales", "170"),
+    ("Villavicencio", "500"),
+    ("Pasto", "520"),
+]
+
+
+def _copy(table, columns, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["\\N" if value is None else value for value in row])
+    buffer.seek(0)
+    env.cr._obj.copy_expert(
+        f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+        buffer,
+    )
+
+
+def _next_ids(sequence, count):
+    env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", sequence, count))
+    return [row[0] for row in env.cr.fetchall()]
+
+
+def world():
+    """Generate the benchmark world once per run (inside the run's
+    transaction, rolled back at the end) and return its handles."""
+    if WORLD:
+        return WORLD
+    rng = random.Random(SEED)
+    n_debtors = max(int(100_000 * SIZE), 100)
+    t0 = time.perf_counter()
+    company = env.company
+    country = env.ref("base.co")
+    # 50 collectors in 5 teams, 10 zones by city, two zones per collector pair
+    Users = env["res.users"].with_context(no_reset_password=True, mail_create_nolog=True, tracking_disable=True)
+    group_user = env.ref("debt_collection.group_collection_user")
+    group_supervisor = env.ref("debt_collection.group_collection_supervisor")
+    supervisors = Users.create(
+        [
+            {
+                "name": f"Bench Supervisor {t}",
+                "login": f"bench.supervisor.{t}",
+                "groups_id": [Command.set(group_supervisor.ids)],
+            }
+            for t in range(5)
+        ]
+    )
+    collectors = Users.create(
+        [
+            {
+                "name": f"Bench Collector {c:02d}",
+                "login": f"bench.collector.{c:02d}",
+                "groups_id": [Command.set(group_user.ids)],
+            }
+            for c in range(50)
+        ]
+    )
+    zones = env["collection.zone"].create(
+        [
+            {"name": f"Bench {city}", "country_ids": [Command.set(country.ids)], "cities": city}
+            for city, _zip in ZONE_CITIES
+        ]
+    )
+    teams = env["collection.team"].create(
+        [
+            {
+                "name": f"Bench Team {t}",
+                "supervisor_id": supervisors[t].id,
+                "member_ids": [
+                    Command.create(
+                        {
+                            "user_id": collectors[t * 10 + m].id,
+                            "daily_capacity": 40,
+                            "zone_ids": [Command.set(zones[(t * 2 + m % 2) % 10].ids)],
+                        }
+                    )
+                    for m in range(10)
+                ],
+            }
+            for t in range(5)
+        ]
+    )
+    creditor = env["res.partner"].create({"name": "Bench Creditor Bank", "is_company": True})
+    portfolio = env["collection.portfolio"].create(
+        {
+            "name": "Bench portfolio",
+            "kind": "external",
+            "creditor_id": creditor.id,
+            "currency_id": company.currency_id.id,
+            "state": "active",
+        }
+    )
+    env.flush_all()
+    now = fields_now()
+    uid = env.uid
+    # debtors
+    partner_ids = _next_ids("res_partner_id_seq", n_debtors)
+    partner_rows = []
+    for index, pid in enumerate(partner_ids):
+        city, zip_prefix = ZONE_CITIES[rng.randrange(len(ZONE_CITIES))]
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {index}"
+        partner_rows.append(
+            (pid, name, name, pid, True, "contact", False, country.id, city, f"{zip_prefix}{rng.randint(100, 999)}",
+             f"+57 {rng.choice(MOBILE_PREFIXES)} {rng.randint(1000000, 9999999)}", "ask", uid, now, uid, now)
+        )  # fmt: skip
+    _copy(
+        "res_partner",
+        ["id", "name", "complete_name", "commercial_partner_id", "active", "type", "is_company", "country_id",
+         "city", "zip", "phone", "autopost_bills", "create_uid", "create_date", "write_uid", "write_date"],
+        partner_rows,
+    )  # fmt: skip
+    # cases, one per debtor
+    Case = env["collection.case"]
+    stage = env.ref("debt_collection.collection_stage_preventive")
+    case_ids = _next_ids("collection_case_id_seq", n_debtors)
+    names = Case._next_names(n_debtors)
+    _copy(
+        "collection_case",
+        ["id", "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "state", "stage_id",
+         "amount_total", "amount_paid", "amount_residual", "amount_overdue", "amount_credit", "days_overdue",
+         "priority_score", "aging_bucket", "work_tier", "broken_promise_count", "create_uid", "create_date",
+         "write_uid", "write_date"],
+        [
+            (cid, name, portfolio.id, company.id, company.currency_id.id, "external", pid, "open", stage.id,
+             0, 0, 0, 0, 0, 0, 0, "not_due", "3_priority", 0, uid, now, uid, now)
+            for cid, name, pid in zip(case_ids, names, partner_ids, strict=True)
+        ],
+    )  # fmt: skip
+    # installments: 2 to 6 per case (4 on average), monthly, some overdue
+    today = date.today()
+    inst_rows = []
+    for cid, pid in zip(case_ids, partner_ids, strict=True):
+        count = rng.choice((2, 3, 4, 5, 6))
+        first_due = today - timedelta(days=rng.randint(-60, 420))
+        for number in range(1, count + 1):
+            amount = round(rng.lognormvariate(5.5, 1.1), 2)
+            inst_rows.append(
+                (cid, portfolio.id, company.id, company.currency_id.id, pid, number, f"Installment {number}",
+                 (first_due + timedelta(days=30 * (number - 1))).isoformat(), amount, 0, amount, "pending",
+                 uid, now, uid, now)
+            )  # fmt: skip
+    _copy(
+        "collection_installment",
+        ["case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "date_due",
+         "amount", "amount_paid", "amount_residual", "state", "create_uid", "create_date", "write_uid", "write_date"],
+        inst_rows,
+    )  # fmt: skip
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE collection_case c
+               SET amount_total = agg.total, amount_residual = agg.total
+              FROM (SELECT case_id, SUM(amount) AS total FROM collection_installment
+                     WHERE portfolio_id = %s GROUP BY case_id) agg
+             WHERE agg.case_id = c.id
+            """,
+            portfolio.id,
+        )
+    )
+    env.invalidate_all()
+    Case._refresh_aging(case_ids)
+    Case._refresh_work_tier()
+    Case._assign_zones(company)
+    env.cr.execute(SQL("ANALYZE res_partner, collection_case, collection_installment"))
+    seconds = time.perf_counter() - t0
+    WORLD.update(
+        portfolio=portfolio,
+        collectors=collectors,
+        teams=teams,
+        zones=zones,
+        cases=len(case_ids),
+        installments=len(inst_rows),
+        seconds=seconds,
+    )
+    print(
+        f"world: {n_debtors} debtors, {len(case_ids)} cases, {len(inst_rows)} installments, "
+        f"{len(collectors)} collectors in {len(teams)} teams, {len(zones)} zones generated in {seconds:.1f} s",
+        flush=True,
+    )
+    report("W0", "world generation (s)", seconds, None, "s", False, cases=len(case_ids), installments=len(inst_rows))
+    return WORLD
+
+
+def fields_now():
+    return env.cr.now()
+
+
+def _spread(portfolio):
+    env.flush_all()
+    env.cr.execute(
+        SQL(
+            "SELECT user_id, COUNT(*), SUM(amount_residual) FROM collection_case"
+            " WHERE portfolio_id = %s AND user_id IS NOT NULL GROUP BY user_id",
+            portfolio.id,
+        )
+    )
+    rows = env.cr.fetchall()
+    counts = [count for _user, count, _amount in rows]
+    amounts = [float(amount) for _user, _count, amount in rows]
+    mean = sum(amounts) / len(amounts)
+    return len(rows), max(counts) - min(counts), (max(amounts) - min(amounts)) / mean * 100.0
+
+
+def scenario_p4():
+    data = world()
+    portfolio, collectors = data["portfolio"], data["collectors"]
+    wizard = env["collection.distribute"].create(
+        {
+            "source": "portfolio",
+            "portfolio_id": portfolio.id,
+            "only_unassigned": True,
+            "method": "balanced",
+            "user_ids": [Command.set(collectors.ids)],
+        }
+    )
+    t0 = time.perf_counter()
+    wizard.action_preview()
+    preview_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    wizard.action_apply()
+    env.flush_all()
+    ours_s = time.perf_counter() - t0
+    users, count_spread, amount_spread = _spread(portfolio)
+    print(
+        f"P4: {data['cases']} cases to {users} collectors: preview {preview_s:.2f} s, distribution {ours_s:.2f} s, "
+        f"count spread {count_spread}, amount spread {amount_spread:.4f} % of the mean",
+        flush=True,
+    )
+    # anchor: round-robin ORM writes of the collector on a sample (mass edit of a list view)
+    sample_size = min(2000, data["cases"])
+    env.cr.execute(SQL("SAVEPOINT dc_bench_p4_anchor"))
+    sample = env["collection.case"].search([("portfolio_id", "=", portfolio.id)], limit=sample_size, order="id")
+    t0 = time.perf_counter()
+    for index, collector in enumerate(collectors):
+        sample.filtered(lambda c, i=index: c.id % len(collectors) == i).write({"user_id": collector.id})
+    env.flush_all()
+    anchor_s = (time.perf_counter() - t0) * data["cases"] / max(len(sample), 1)
+    env.cr.execute(SQL("ROLLBACK TO SAVEPOINT dc_bench_p4_anchor"))
+    env.invalidate_all()
+    report(
+        "P4",
+        "distribute all cases (s): ours vs ORM round-robin",
+        ours_s,
+        anchor_s,
+        "s",
+        False,
+        preview_seconds=preview_s,
+        cases=data["cases"],
+        collectors=users,
+        count_spread=count_spread,
+        amount_spread_pct=amount_spread,
+        anchor_sample=len(sample),
+    )
+    report("P4", "count spread (cases)", count_spread, None, "cases", False)
+    report("P4", "amount spread (% of the mean)", amount_spread, None, "%", False)
+
+
+def scenario_w1():
+    data = world()
+    Case = env["collection.case"]
+    collectors = data["collectors"]
+    if not Case.search_count([("user_id", "in", collectors.ids)]):
+        wizard = env["collection.distribute"].create(
+            {
+                "source": "portfolio",
+                "portfolio_id": data["portfolio"].id,
+                "method": "balanced",
+                "user_ids": [Command.set(collectors.ids)],
+            }
+        )
+        wizard.action_apply()
+    small = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Bench Small Collector",
+                "login": "bench.collector.small",
+                "groups_id": [Command.set(env.ref("debt_collection.group_collection_user").ids)],
+            }
+        )
+    )
+    big = collectors[0]
+    moved = Case.search([("user_id", "=", collectors[1].id)], limit=20)
+    moved.write({"user_id": small.id})
+    Case._plan_today()
+    env.flush_all()
+    spec = {
+        "partner_id": {"fields": {"display_name": {}}},
+        "priority_score": {},
+        "name": {},
+        "portfolio_id": {"fields": {"display_name": {}}},
+        "partner_phone": {},
+        "partner_mobile": {},
+        "days_overdue": {},
+        "amount_residual": {},
+        "currency_id": {"fields": {}},
+        "state": {},
+        "work_tier": {},
+        "resubmission_date": {},
+        "aging_bucket": {},
+        "next_promise_date": {},
+        "next_promise_amount": {},
+        "next_action_date": {},
+        "activity_ids": {"fields": {}},
+        "user_id": {"fields": {"display_name": {}}},
+        "stage_id": {"fields": {"display_name": {}}},
+    }
+
+    def page(user):
+        domain = ["|", ("acting_user_ids", "in", [user.id]), ("today_user_id", "=", user.id), ("state", "=", "open")]
+        env.invalidate_all()
+        Case.with_user(user).web_search_read(domain, spec, limit=40, order="work_tier, priority_score desc, id")
+        env.invalidate_all()
+        before = env.cr.sql_log_count
+        t0 = time.perf_counter()
+        result = Case.with_user(user).web_search_read(
+            domain, spec, limit=40, order="work_tier, priority_score desc, id"
+        )
+        return env.cr.sql_log_count - before, (time.perf_counter() - t0) * 1000.0, result["length"]
+
+    big_queries, big_ms, big_len = page(big)
+    small_queries, small_ms, small_len = page(small)
+    print(
+        f"W1: work-list page of a collector with {big_len} cases: {big_queries} queries, {big_ms:.1f} ms; "
+        f"with {small_len} cases: {small_queries} queries, {small_ms:.1f} ms",
+        flush=True,
+    )
+    report(
+        "W1", f"work-list page queries ({big_len} vs {small_len} cases)", big_queries, small_queries, "queries", False
+    )
+    report("W1", f"work-list page ms ({big_len} vs {small_len} cases)", big_ms, small_ms, "ms", False)
+
+
+SCENARIO_FUNCTIONS = {"P1": scenario_p1, "P4": scenario_p4, "W1": scenario_w1}
+WORLD_SCENARIOS = {"P4", "W1"}
 
 print(f"{'':4} {'':46} {'ours':>14} {'anchor':>14} {'ratio':>9}")
+if WORLD_SCENARIOS & set(SCENARIOS):
+    # generated once, outside the scenarios' savepoints, rolled back at the end
+    world()
 for name in SCENARIOS:
     function = SCENARIO_FUNCTIONS.get(name)
     if not function:

@@ -116,7 +116,11 @@ class TestDistribution(CollectionCommon):
             self.assertEqual(set(history.mapped("reason")), {"distribution"})
             self.assertEqual(history.assigned_by_id, self.supervisor)
             self.assertFalse(any(history.mapped("date_end")))
-            events = self.env["collection.event"].sudo().search([("event_type", "=", "assignment")], order="id desc", limit=1)
+            events = (
+                self.env["collection.event"]
+                .sudo()
+                .search([("event_type", "=", "assignment")], order="id desc", limit=1)
+            )
             self.assertEqual(
                 self.env["collection.event"].sudo().search_count([("event_type", "=", "assignment")]), events_before + 1
             )

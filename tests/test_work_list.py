@@ -307,7 +307,9 @@ class TestWorkList(CollectionCommon):
             (new.user_id, new.previous_user_id, new.reason), (self.collector_b, self.collector_a, "manual")
         )
         self.assertEqual(new.assigned_by_id, self.supervisor)
-        self.assertEqual(self.env["collection.event"].sudo().search_count([("event_type", "=", "assignment")]), events + 1)
+        self.assertEqual(
+            self.env["collection.event"].sudo().search_count([("event_type", "=", "assignment")]), events + 1
+        )
         self.assertEqual(case.today_user_id, self.collector_b)
         with self.assertRaises(AccessError):
             case.with_user(self.collector_a).read(["name"])
