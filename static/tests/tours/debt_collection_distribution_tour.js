@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
 /**
  * A supervisor opens Collections > Supervision > Distribute Cases, picks the
@@ -10,11 +11,7 @@ import { registry } from "@web/core/registry";
 registry.category("web_tour.tours").add("debt_collection_distribute", {
     url: "/odoo",
     steps: () => [
-        {
-            content: "Open the Collections app",
-            trigger: ".o_app[data-menu-xmlid='debt_collection.debt_collection_menu_root']",
-            run: "click",
-        },
+        ...stepUtils.goToAppSteps("debt_collection.debt_collection_menu_root", "Open the Collections app"),
         {
             content: "Open the supervision menu",
             trigger: ".o_menu_sections button:contains(Supervision)",
@@ -103,8 +100,17 @@ registry.category("web_tour.tours").add("debt_collection_work_list", {
             run: "click",
         },
         {
-            content: "The case form shows the promise",
-            trigger: ".o_form_view div[name=partner_id]:contains(Tour Promise)",
+            content: "The case form of the debtor opens",
+            trigger: ".o_control_panel .o_breadcrumb:contains(Tour Promise)",
+        },
+        {
+            content: "Open the promises",
+            trigger: ".o_form_view .o_notebook a:contains(Promises)",
+            run: "click",
+        },
+        {
+            content: "The promise due today is listed",
+            trigger: ".o_form_view div[name=promise_ids] .o_data_row:contains(Open)",
         },
     ],
 });
