@@ -25,6 +25,8 @@ SUPERVISOR_FIELDS = {
     "close_reason",
     "date_closed",
     "amount_credit",
+    "today_user_id",
+    "zone_id",
 }
 CLOSE_REASONS = [
     ("paid", "Paid"),
@@ -452,8 +454,8 @@ class CollectionCase(models.Model):
         if protected and not self.env.su and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
             raise AccessError(
                 _(
-                    "Only a collection supervisor can change the collector, team, portfolio, debtor, "
-                    "state or credits of a case."
+                    "Only a collection supervisor can change the collector, team, zone, portfolio, debtor, "
+                    "state or credits of a case, or its place in a Today list."
                 )
             )
         if (

@@ -596,34 +596,18 @@ class CollectionPortfolio(models.Model):
         ivan = self.env.ref("debt_collection.user_collector_ivan")
         maria_cases = andino_cases.filtered(lambda c: c.user_id == maria and c.state == "open")
         jorge_cases = andino_cases.filtered(lambda c: c.user_id == jorge and c.state == "open")
-        Promise = self.env["collection.promise"]
-        promises = Promise.create(
+        # (case, collector, days from today, amount)
+        promised = [
+            (maria_cases[0], maria, 0, 150000.0),
+            (maria_cases[1], maria, -2, 80000.0),
+            (jorge_cases[0], jorge, 5, 220000.0),
+            (jorge_cases[1], jorge, -4, 120000.0),
+            (jorge_cases[2], jorge, -20, 95000.0),
+        ]
+        promises = self.env["collection.promise"].create(
             [
-                {"case_id": maria_cases[0].id, "user_id": maria.id, "date_promise": today, "amount": 150000.0},
-                {
-                    "case_id": maria_cases[1].id,
-                    "user_id": maria.id,
-                    "date_promise": today - timedelta(days=2),
-                    "amount": 80000.0,
-                },
-                {
-                    "case_id": jorge_cases[0].id,
-                    "user_id": jorge.id,
-                    "date_promise": today + timedelta(days=5),
-                    "amount": 220000.0,
-                },
-                {
-                    "case_id": jorge_cases[1].id,
-                    "user_id": jorge.id,
-                    "date_promise": today - timedelta(days=4),
-                    "amount": 120000.0,
-                },
-                {
-                    "case_id": jorge_cases[2].id,
-                    "user_id": jorge.id,
-                    "date_promise": today - timedelta(days=20),
-                    "amount": 95000.0,
-                },
+                {"case_id": case.id, "user_id": user.id, "date_promise": today + timedelta(days=days), "amount": amount}
+                for case, user, days, amount in promised
             ]
         )
         promises[3].write({"state": "broken", "date_closed": today})

@@ -57,22 +57,22 @@ class TestWorkList(CollectionCommon):
             ]
         )
 
-    def _kanban_page(self, user):
+    def _kanban_page(self, user, today=False):
         Case = self.env["collection.case"].with_user(user).with_context(tracking_disable=False)
         domain = [
-            ("acting_user_ids", "in", [user.id]),
+            ("today_user_id" if today else "acting_user_ids", "in", [user.id]),
             ("state", "=", "open"),
             ("stage_id", "=", self.stage_current.id),
         ]
         return Case.web_search_read(domain, KANBAN_SPEC, limit=40, order="work_tier, priority_score desc, id")
 
-    def _count_queries(self, user):
+    def _count_queries(self, user, today=False):
         self.env.invalidate_all()
         self.env.registry.clear_cache()
-        self._kanban_page(user)  # warm the ormcaches (rules, views) like a running server
+        self._kanban_page(user, today)  # warm the ormcaches (rules, views) like a running server
         self.env.invalidate_all()
         with self.assertQueryCount(WORK_LIST_PAGE_QUERIES):
-            result = self._kanban_page(user)
+            result = self._kanban_page(user, today)
         return result
 
     def test_work_list_query_count_is_constant(self):
@@ -82,6 +82,20 @@ class TestWorkList(CollectionCommon):
         self._make_cases(190, self.collector_a)
         self._make_cases(50, self.collector_b)
         large = self._count_queries(self.collector_a)
+        self.assertEqual(len(large["records"]), 40)
+        self.assertGreater(large["length"], 40)
+
+    def test_today_list_query_count_is_constant(self):
+        member_a = self.team.member_ids.filtered(lambda m: m.user_id == self.collector_a)
+        member_a.daily_capacity = 200
+        self._make_cases(10, self.collector_a)
+        self.env["collection.case"]._plan_today()
+        small = self._count_queries(self.collector_a, today=True)
+        self.assertEqual(small["length"], 10)
+        self._make_cases(190, self.collector_a)
+        self._make_cases(50, self.collector_b)
+        self.env["collection.case"]._plan_today()
+        large = self._count_queries(self.collector_a, today=True)
         self.assertEqual(len(large["records"]), 40)
         self.assertGreater(large["length"], 40)
 
