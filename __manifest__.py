@@ -2,7 +2,7 @@
     "name": "Debt Collection",
     "summary": "Collections for overdue receivables and creditor portfolios: "
     "cases, installments, collectors' work list, invoice sync",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",

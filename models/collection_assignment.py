@@ -8,6 +8,10 @@ class CollectionAssignment(models.Model):
     _name = "collection.assignment"
     _description = "Collection Case Assignment"
     _order = "date_start desc, id desc"
+    # an append-only history that says itself who assigned and when: without
+    # create/write stamps a distribution of 100 000 cases writes 3 foreign
+    # keys less per line
+    _log_access = False
 
     case_id = fields.Many2one("collection.case", required=True, index=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True, precompute=True)

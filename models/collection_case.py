@@ -1,3 +1,4 @@
+import io
 from collections import defaultdict
 
 from odoo import _
@@ -38,6 +39,8 @@ CLOSE_REASONS = [
 ]
 # an assignment event lists the case ids up to this many cases
 EVENT_CASE_IDS_LIMIT = 1000
+# NULL in PostgreSQL's COPY text format
+NULL_COPY = "\\N"
 # reasons set by the case itself, lifted as soon as something is owed again
 AUTO_CLOSE_REASONS = ("paid", "cancelled")
 
@@ -81,7 +84,7 @@ class CollectionCase(models.Model):
     today_user_id = fields.Many2one(
         "res.users",
         string="In Today's List Of",
-        index=True,
+        index="btree_not_null",
         readonly=True,
         copy=False,
         help="The collector whose Today list holds the case: set by the daily run, which caps each "
@@ -92,11 +95,10 @@ class CollectionCase(models.Model):
         string="Work List Reason",
         compute="_compute_work_tier",
         store=True,
-        index=True,
         help="Why the case comes first on the work list: a promise due, a follow-up due, or its priority.",
     )
     resubmission_date = fields.Date(
-        index=True,
+        index="btree_not_null",
         copy=False,
         help="The case leaves the work list until this date, when it comes back to the chosen collector.",
     )
@@ -114,7 +116,6 @@ class CollectionCase(models.Model):
         compute="_compute_stage_id",
         store=True,
         readonly=False,
-        index=True,
         tracking=True,
         group_expand="_read_group_stage_ids",
         ondelete="restrict",
@@ -125,7 +126,6 @@ class CollectionCase(models.Model):
         compute="_compute_state",
         store=True,
         readonly=False,
-        index=True,
         tracking=True,
     )
     close_reason = fields.Selection(CLOSE_REASONS, compute="_compute_state", store=True, readonly=False, tracking=True)
@@ -150,19 +150,20 @@ class CollectionCase(models.Model):
         [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS],
         compute="_compute_amounts",
         store=True,
-        index=True,
     )
     priority_score = fields.Float(compute="_compute_amounts", store=True, digits=(6, 2), aggregator="avg")
-    next_action_date = fields.Date(tracking=True, index=True)
+    next_action_date = fields.Date(tracking=True, index="btree_not_null")
     next_activity_date = fields.Date(
         "Next Activity", compute="_compute_next_activity_date", store=True, help="Earliest open activity."
     )
     promise_ids = fields.One2many("collection.promise", "case_id", string="Promises")
-    next_promise_date = fields.Date(compute="_compute_promises", store=True, index=True)
+    next_promise_date = fields.Date(compute="_compute_promises", store=True, index="btree_not_null")
     next_promise_amount = fields.Monetary(compute="_compute_promises", store=True)
     broken_promise_count = fields.Integer("Broken Promises", compute="_compute_promises", store=True)
     last_contact_date = fields.Datetime(readonly=True)
-    external_ref = fields.Char("Creditor Reference", index=True, help="The creditor's reference of the debtor.")
+    external_ref = fields.Char(
+        "Creditor Reference", index="btree_not_null", help="The creditor's reference of the debtor."
+    )
     date_debt_since = fields.Date("Debt Since")
     contact_persons = fields.Text(help="Contact persons and personal references given by the creditor.")
     note = fields.Html()
@@ -669,63 +670,60 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _apply_assignments(self, targets, reason, description, note=False):
-        """Give cases to collectors in a few SQL statements.
+        """Give cases to collectors in a few set-based SQL statements.
 
         ``targets`` maps a case id to ``(user id, team id or None)``; a team
-        of None keeps the case's team. Cases whose collector changes get a
-        closed and a new ``collection.assignment`` line and leave any Today
-        list; one event per company is logged with the counts. Access is the
-        caller's business (the wizards check it). Returns the ids of the
-        cases whose collector changed."""
+        of None keeps the case's team. The plan is copied into a temporary
+        table; open cases whose collector changes get their open
+        ``collection.assignment`` line closed and a new one, and leave any
+        Today list; one event per company is logged with the counts. Access
+        is the caller's business (the wizards check it). Returns how many
+        cases changed collector."""
         if not targets:
-            return []
+            return 0
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(
             SQL(
-                "SELECT id, user_id, team_id, company_id FROM collection_case WHERE id = ANY(%s) AND state = 'open'",
-                list(targets),
+                "CREATE TEMP TABLE IF NOT EXISTS collection_case_assign"
+                " (case_id int PRIMARY KEY, user_id int, team_id int) ON COMMIT DROP"
             )
         )
-        current = {row[0]: row[1:] for row in cr.fetchall()}
-        rows = []
-        for case_id, (user_id, team_id) in targets.items():
-            if case_id not in current:
-                continue
-            old_user, old_team, company = current[case_id]
-            if old_user != user_id or (team_id and team_id != old_team):
-                rows.append((case_id, user_id, team_id or old_team, old_user, company))
-        if not rows:
-            return []
+        cr.execute(SQL("TRUNCATE collection_case_assign"))
+        buffer = io.StringIO(
+            "".join(
+                f"{case_id}\t{user_id or NULL_COPY}\t{team_id or NULL_COPY}\n"
+                for case_id, (user_id, team_id) in targets.items()
+            )
+        )
+        cr._obj.copy_from(buffer, "collection_case_assign", columns=("case_id", "user_id", "team_id"))
+        cr.execute(SQL("ANALYZE collection_case_assign"))
+        moves = SQL(
+            """
+            collection_case_assign a JOIN collection_case c ON c.id = a.case_id
+            WHERE c.state = 'open' AND c.user_id IS DISTINCT FROM a.user_id
+            """
+        )
+        cr.execute(SQL("SELECT c.company_id, a.user_id, COUNT(*) FROM %s GROUP BY c.company_id, a.user_id", moves))
+        by_company = defaultdict(dict)
+        for company_id, user_id, count in cr.fetchall():
+            by_company[company_id][str(user_id or 0)] = count
+        moved = sum(sum(per_user.values()) for per_user in by_company.values())
+        case_ids_of = {}
+        if moved and moved <= EVENT_CASE_IDS_LIMIT:
+            cr.execute(SQL("SELECT c.company_id, c.id FROM %s ORDER BY c.id", moves))
+            for company_id, case_id in cr.fetchall():
+                case_ids_of.setdefault(company_id, []).append(case_id)
         now = fields.Datetime.now()
-        ids, users, teams, previous, companies = (list(column) for column in zip(*rows, strict=True))
-        moved = [row[0] for row in rows if row[1] != row[3]]
-        cr.execute(
-            SQL(
-                """
-                UPDATE collection_case c
-                   SET user_id = v.user_id,
-                       team_id = v.team_id,
-                       today_user_id = CASE WHEN c.user_id IS DISTINCT FROM v.user_id THEN NULL
-                                            ELSE c.today_user_id END,
-                       write_uid = %(uid)s,
-                       write_date = %(now)s
-                  FROM unnest(%(ids)s::int[], %(users)s::int[], %(teams)s::int[]) AS v(id, user_id, team_id)
-                 WHERE c.id = v.id
-                """,
-                uid=self.env.uid,
-                now=now,
-                ids=ids,
-                users=users,
-                teams=teams,
-            )
-        )
         if moved:
             cr.execute(
                 SQL(
-                    "UPDATE collection_assignment SET date_end = %s WHERE case_id = ANY(%s) AND date_end IS NULL",
+                    """
+                    UPDATE collection_assignment h SET date_end = %s
+                      FROM %s AND h.case_id = c.id AND h.date_end IS NULL
+                    """,
                     now,
-                    moved,
+                    moves,
                 )
             )
             cr.execute(
@@ -733,45 +731,54 @@ class CollectionCase(models.Model):
                     """
                     INSERT INTO collection_assignment
                            (case_id, company_id, user_id, previous_user_id, team_id, date_start, reason,
-                            assigned_by_id, note, create_uid, create_date, write_uid, write_date)
-                    SELECT v.case_id, v.company_id, v.user_id, v.previous_user_id, v.team_id, %(now)s, %(reason)s,
-                           %(uid)s, %(note)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                      FROM unnest(%(ids)s::int[], %(companies)s::int[], %(users)s::int[], %(previous)s::int[],
-                                  %(teams)s::int[]) AS v(case_id, company_id, user_id, previous_user_id, team_id)
-                     WHERE v.user_id IS NOT NULL AND v.user_id IS DISTINCT FROM v.previous_user_id
+                            assigned_by_id, note)
+                    SELECT c.id, c.company_id, a.user_id, c.user_id, COALESCE(a.team_id, c.team_id), %(now)s,
+                           %(reason)s, %(uid)s, %(note)s
+                      FROM %(moves)s AND a.user_id IS NOT NULL
                     """,
                     now=now,
                     reason=reason,
                     uid=self.env.uid,
                     note=note or None,
-                    ids=ids,
-                    companies=companies,
-                    users=users,
-                    previous=previous,
-                    teams=teams,
+                    moves=moves,
                 )
             )
+        cr.execute(
+            SQL(
+                """
+                UPDATE collection_case c
+                   SET user_id = a.user_id,
+                       team_id = COALESCE(a.team_id, c.team_id),
+                       today_user_id = CASE WHEN c.user_id IS DISTINCT FROM a.user_id THEN NULL
+                                            ELSE c.today_user_id END,
+                       write_uid = %(uid)s,
+                       write_date = %(now)s
+                  FROM collection_case_assign a
+                 WHERE c.id = a.case_id AND c.state = 'open'
+                   AND (c.user_id IS DISTINCT FROM a.user_id
+                        OR (a.team_id IS NOT NULL AND c.team_id IS DISTINCT FROM a.team_id))
+                """,
+                uid=self.env.uid,
+                now=now,
+            )
+        )
         self.invalidate_model(["user_id", "team_id", "today_user_id", "write_uid", "write_date", "assignment_ids"])
         self.env["collection.assignment"].invalidate_model()
-        by_company = defaultdict(lambda: defaultdict(int))
-        for _case_id, user_id, _team, old_user, company in rows:
-            if user_id != old_user:
-                by_company[company][user_id or 0] += 1
         Event = self.env["collection.event"]
-        for company, per_user in by_company.items():
-            company_ids = [row[0] for row in rows if row[4] == company and row[1] != row[3]]
+        for company_id, per_user in by_company.items():
+            case_ids = case_ids_of.get(company_id)
             Event._log(
                 "assignment",
                 description,
-                cases=self.browse(company_ids) if len(company_ids) == 1 else None,
+                cases=self.browse(case_ids) if case_ids and len(case_ids) == 1 else None,
                 payload={
                     "reason": reason,
-                    "cases": len(company_ids),
-                    "by_user": {str(user): count for user, count in per_user.items()},
-                    "case_ids": company_ids if len(company_ids) <= EVENT_CASE_IDS_LIMIT else None,
+                    "cases": sum(per_user.values()),
+                    "by_user": per_user,
+                    "case_ids": case_ids,
                     "note": note or None,
                 },
-                company=self.env["res.company"].browse(company),
+                company=self.env["res.company"].browse(company_id),
             )
         return moved
 
@@ -859,7 +866,9 @@ class CollectionCase(models.Model):
         """Fill the Today lists of ``user_ids`` (or of those they stand in
         for) up to their daily capacity with their best cases not planned
         yet: new cases appear at once, without re-planning the day."""
-        user_ids = [uid for uid in set(user_ids) if uid]
+        absent = self._absent_substitutes()
+        user_ids = {uid for uid in user_ids if uid}
+        user_ids = list(user_ids | {absent[uid] for uid in user_ids if uid in absent})
         if not user_ids:
             return
         self.env.flush_all()
@@ -877,23 +886,33 @@ class CollectionCase(models.Model):
         room = {uid: capacities[uid] - planned.get(uid, 0) for uid in user_ids if capacities[uid] > planned.get(uid, 0)}
         if not room:
             return
+        # whose cases each collector works: their own, and those of the absent colleagues they stand in for
+        held = [(uid, uid) for uid in room]
+        held += [(sub, holder) for holder, sub in absent.items() if sub in room]
         cr.execute(
             SQL(
                 """
+                WITH room AS (SELECT * FROM unnest(%(workers)s::int[], %(room)s::int[]) AS r(worker, size)),
+                     held AS (SELECT * FROM unnest(%(held_by)s::int[], %(holders)s::int[]) AS h(worker, holder))
                 UPDATE collection_case c SET today_user_id = pick.worker
                   FROM (
-                    SELECT w.id, w.worker,
-                           ROW_NUMBER() OVER (
-                               PARTITION BY w.worker ORDER BY w.work_tier, w.priority_score DESC, w.id
-                           ) AS n
-                      FROM (%(worklist)s) w
+                    SELECT room.worker, best.id
+                      FROM room CROSS JOIN LATERAL (
+                        SELECT w.id FROM collection_case w
+                         WHERE w.user_id IN (SELECT holder FROM held WHERE held.worker = room.worker)
+                           AND w.state = 'open' AND w.today_user_id IS NULL
+                           AND (w.resubmission_date IS NULL OR w.resubmission_date <= %(today)s)
+                         ORDER BY w.work_tier, w.priority_score DESC, w.id
+                         LIMIT room.size
+                      ) best
                   ) pick
-                  JOIN unnest(%(users)s::int[], %(room)s::int[]) AS r(user_id, room) ON r.user_id = pick.worker
-                 WHERE c.id = pick.id AND pick.n <= r.room
+                 WHERE c.id = pick.id
                 """,
-                worklist=self._worklist_query(today, SQL("c.today_user_id IS NULL")),
-                users=list(room),
+                workers=list(room),
                 room=list(room.values()),
+                held_by=[worker for worker, _holder in held],
+                holders=[holder for _worker, holder in held],
+                today=today,
             )
         )
         self.invalidate_model(["today_user_id"])

@@ -145,7 +145,7 @@ class CollectionDistribute(models.TransientModel):
         _logger.info(
             "Distributed %s cases (%s moved) to %s shares in %.2f s",
             len(plan["targets"]),
-            len(moved),
+            moved,
             len(plan["slots"]),
             time.perf_counter() - started,
         )
@@ -231,8 +231,11 @@ class CollectionDistribute(models.TransientModel):
         self.ensure_one()
         self._check_rights()
         warnings = []
-        cases = self.env["collection.case"].search(self._case_domain())
-        cases.check_access("write")
+        Case = self.env["collection.case"]
+        # the record rules of cases are the same for reading and writing: the
+        # search keeps only cases the user may reassign
+        Case.check_access("write")
+        cases = Case._search(self._case_domain()).subselect()
         shares = self._targets()
         rows = self._case_rows(cases)
         # the load held outside the cases being distributed
@@ -280,11 +283,12 @@ class CollectionDistribute(models.TransientModel):
         if self.method == "manual":
             slots = slots[:1]
         plan, unassigned = function(items, slots, include_held=self.include_held)
-        targets = {}
-        for case_id, index in plan.items():
-            _owner, target, member = owners[index]
-            team = (self.team_id or (member and member.team_id)) or False
-            targets[case_id] = (target.id, team.id if team else None)
+        # (collector, team) of each share, read once: the plan maps thousands of cases to a few shares
+        shares_to = [
+            (target.id, (self.team_id or (member.team_id if member else self.team_id)).id or None)
+            for _owner, target, member in owners
+        ]
+        targets = {case_id: shares_to[index] for case_id, index in plan.items()}
         if unassigned:
             warnings.append(_("%s cases could not be given to anyone (capacity or zone).", len(unassigned)))
         return {
@@ -310,20 +314,29 @@ class CollectionDistribute(models.TransientModel):
         return {user: (count, float(amount)) for user, count, amount in self.env.cr.fetchall()}
 
     def _case_rows(self, cases):
-        """[(case id, balance, current collector, debtor, zone)] of the cases,
-        most urgent first (the work-list order), read in one query."""
-        if not cases:
-            return []
-        cases.flush_model(["amount_residual", "user_id", "partner_id", "zone_id", "work_tier", "priority_score"])
+        """[(case id, balance, current collector, debtor, zone)] of the cases
+        (an SQL subquery of their ids), most urgent first (the work-list
+        order), read in one query; the debtor is the commercial partner for
+        the client method."""
+        self.env["collection.case"].flush_model(
+            ["amount_residual", "user_id", "partner_id", "zone_id", "work_tier", "priority_score"]
+        )
+        debtor = SQL("c.partner_id")
+        join = SQL()
+        if self.method == "client":
+            debtor = SQL("p.commercial_partner_id")
+            join = SQL("JOIN res_partner p ON p.id = c.partner_id")
         self.env.cr.execute(
             SQL(
                 """
-                SELECT c.id, c.amount_residual, c.user_id, p.commercial_partner_id, c.zone_id
-                  FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
-                 WHERE c.id = ANY(%s)
+                SELECT c.id, c.amount_residual, c.user_id, %s, c.zone_id
+                  FROM collection_case c %s
+                 WHERE c.id IN %s
                  ORDER BY c.work_tier, c.priority_score DESC, c.id
                 """,
-                cases.ids,
+                debtor,
+                join,
+                cases,
             )
         )
         return [
@@ -332,24 +345,24 @@ class CollectionDistribute(models.TransientModel):
         ]
 
     def _debtor_holders(self, cases, target_ids):
-        """{debtor: slot index} for the debtors of ``cases`` whose other open
-        cases are held by one of the target collectors (the one holding most
-        of them)."""
+        """{debtor: slot index} for the debtors of ``cases`` (an SQL subquery)
+        whose other open cases are held by one of the target collectors (the
+        one holding most of them)."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT p.commercial_partner_id, c.user_id, COUNT(*)
                   FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
-                 WHERE c.state = 'open' AND c.user_id = ANY(%s) AND NOT (c.id = ANY(%s))
+                 WHERE c.state = 'open' AND c.user_id = ANY(%s) AND c.id NOT IN %s
                    AND p.commercial_partner_id IN (
                         SELECT p2.commercial_partner_id FROM collection_case c2
-                          JOIN res_partner p2 ON p2.id = c2.partner_id WHERE c2.id = ANY(%s))
+                          JOIN res_partner p2 ON p2.id = c2.partner_id WHERE c2.id IN %s)
                  GROUP BY p.commercial_partner_id, c.user_id
                  ORDER BY COUNT(*) DESC, c.user_id
                 """,
                 target_ids,
-                cases.ids,
-                cases.ids,
+                cases,
+                cases,
             )
         )
         index_of = {}
