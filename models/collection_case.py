@@ -53,8 +53,8 @@ class CollectionCase(models.Model):
     _check_company_auto = True
 
     name = fields.Char(
-        "Reference", required=True, readonly=True, copy=False, default=lambda self: _("New"), index="trigram"
-    )
+        "Reference", required=True, readonly=True, copy=False, default=lambda self: _("New")
+    )  # the unique (name, company) constraint indexes it; a trigram index would cost every reassignment
     portfolio_id = fields.Many2one(
         "collection.portfolio", required=True, index=True, tracking=True, check_company=True, ondelete="restrict"
     )
