@@ -596,22 +596,29 @@ class CollectionPortfolio(models.Model):
         ivan = self.env.ref("debt_collection.user_collector_ivan")
         maria_cases = andino_cases.filtered(lambda c: c.user_id == maria and c.state == "open")
         jorge_cases = andino_cases.filtered(lambda c: c.user_id == jorge and c.state == "open")
-        # (case, collector, days from today, amount)
+        # (case, collector, days from today, share of the balance promised)
         promised = [
-            (maria_cases[0], maria, 0, 150000.0),
-            (maria_cases[1], maria, -2, 80000.0),
-            (jorge_cases[0], jorge, 5, 220000.0),
-            (jorge_cases[1], jorge, -4, 120000.0),
-            (jorge_cases[2], jorge, -20, 95000.0),
+            (maria_cases[0], maria, 0, 0.5),
+            (maria_cases[1], maria, -2, 1.0),
+            (jorge_cases[0], jorge, 5, 0.3),
+            (jorge_cases[1], jorge, -4, 0.25),
+            (jorge_cases[2], jorge, -20, 0.2),
         ]
         promises = self.env["collection.promise"].create(
             [
-                {"case_id": case.id, "user_id": user.id, "date_promise": today + timedelta(days=days), "amount": amount}
-                for case, user, days, amount in promised
+                {
+                    "case_id": case.id,
+                    "user_id": user.id,
+                    "date_promise": today + timedelta(days=days),
+                    "amount": case.currency_id.round(case.amount_residual * share),
+                }
+                for case, user, days, share in promised
             ]
         )
         promises[3].write({"state": "broken", "date_closed": today})
-        promises[4].write({"state": "kept", "amount_kept": 95000.0, "date_closed": today - timedelta(days=15)})
+        promises[4].write(
+            {"state": "kept", "amount_kept": promises[4].amount, "date_closed": today - timedelta(days=15)}
+        )
         ivan_case = toplo_cases.filtered(lambda c: c.user_id == ivan and c.state == "open")[:1]
         ivan_case.write(
             {
