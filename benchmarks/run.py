@@ -104,23 +104,28 @@ def generate_rows(n_debtors, rng):
     return rows
 
 
+def _creditor_portfolio(creditor_name, portfolio_name):
+    """A creditor and its active external portfolio in the company currency."""
+    creditor = env["res.partner"].create({"name": creditor_name, "is_company": True})
+    portfolio = env["collection.portfolio"].create(
+        {
+            "name": portfolio_name,
+            "kind": "external",
+            "creditor_id": creditor.id,
+            "currency_id": env.company.currency_id.id,
+            "state": "active",
+        }
+    )
+    env.flush_all()
+    return creditor, portfolio
+
+
 def scenario_p1():
     rng = random.Random(SEED)
     n_debtors = max(int(100_000 * SIZE), 10)
     rows = generate_rows(n_debtors, rng)
     n_rows = len(rows)
-    company = env.company
-    creditor = env["res.partner"].create({"name": "Benchmark Bank", "is_company": True})
-    portfolio = env["collection.portfolio"].create(
-        {
-            "name": "Benchmark import",
-            "kind": "external",
-            "creditor_id": creditor.id,
-            "currency_id": company.currency_id.id,
-            "state": "active",
-        }
-    )
-    env.flush_all()
+    creditor, portfolio = _creditor_portfolio("Benchmark Bank", "Benchmark import")
     # -------- ours
     records = [dict(row, _row=i) for i, row in enumerate(rows, start=2)]
     t0 = time.perf_counter()
@@ -345,17 +350,7 @@ def world():
             for t in range(5)
         ]
     )
-    creditor = env["res.partner"].create({"name": "Bench Creditor Bank", "is_company": True})
-    portfolio = env["collection.portfolio"].create(
-        {
-            "name": "Bench portfolio",
-            "kind": "external",
-            "creditor_id": creditor.id,
-            "currency_id": company.currency_id.id,
-            "state": "active",
-        }
-    )
-    env.flush_all()
+    _creditor, portfolio = _creditor_portfolio("Bench Creditor Bank", "Bench portfolio")
     now = fields_now()
     uid = env.uid
     phase = _phase("collectors, teams, zones, portfolio", t0)

@@ -116,6 +116,19 @@ class CollectionCommon(AccountTestInvoicingCommon):
         )
 
     @classmethod
+    def _new_user(cls, login, group, name):
+        """A user of the test company with one collections group."""
+        return new_test_user(
+            cls.env,
+            login,
+            f"debt_collection.{group}",
+            {"no_reset_password": True},
+            name=name,
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    @classmethod
     def _debtor(cls, name, **vals):
         return cls.env["res.partner"].create({"name": name, **vals})
 

@@ -17,24 +17,8 @@ class TestDistribution(CollectionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        ctx = {"no_reset_password": True}
-        company_args = {"company_id": cls.company.id, "company_ids": [Command.set(cls.company.ids)]}
-        cls.collector_c = new_test_user(
-            cls.env,
-            "dc_collector_c",
-            "debt_collection.group_collection_user",
-            ctx,
-            name="Carla Collector",
-            **company_args,
-        )
-        cls.collector_d = new_test_user(
-            cls.env,
-            "dc_collector_d",
-            "debt_collection.group_collection_user",
-            ctx,
-            name="Dario Collector",
-            **company_args,
-        )
+        cls.collector_c = cls._new_user("dc_collector_c", "group_collection_user", "Carla Collector")
+        cls.collector_d = cls._new_user("dc_collector_d", "group_collection_user", "Dario Collector")
         cls.team.member_ids = [
             Command.create({"user_id": cls.collector_c.id}),
             Command.create({"user_id": cls.collector_d.id}),
