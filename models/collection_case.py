@@ -37,6 +37,7 @@ CLOSE_REASONS = [
     ("cancelled", "Debt cancelled"),
     ("other", "Other"),
 ]
+RESUBMISSION_FIELDS = {"resubmission_date", "resubmission_user_id", "resubmission_note"}
 # an assignment event lists the case ids up to this many cases
 EVENT_CASE_IDS_LIMIT = 1000
 # NULL in PostgreSQL's COPY text format
@@ -341,15 +342,15 @@ class CollectionCase(models.Model):
             case.zone_id = key or False
 
     @api.depends("next_promise_date", "next_action_date", "next_activity_date")
-    @api.depends_context("tz")
     def _compute_work_tier(self):
+        # stored: today's date when the case changes; the daily run moves it with the calendar
         today = fields.Date.context_today(self)
         for case in self:
             case.work_tier = work_list.work_tier(
                 today, case.next_promise_date, case.next_action_date, case.next_activity_date
             )
 
-    @api.depends("activity_ids.date_deadline")
+    @api.depends("activity_ids.date_deadline", "activity_ids.active")
     def _compute_next_activity_date(self):
         for case in self:
             dates = case.sudo().activity_ids.mapped("date_deadline")
@@ -460,15 +461,20 @@ class CollectionCase(models.Model):
                 )
             )
         if (
-            vals.get("resubmission_user_id")
-            and vals["resubmission_user_id"] != self.env.uid
+            RESUBMISSION_FIELDS & set(vals)
             and not self.env.su
             and not self.env.user.has_group("debt_collection.group_collection_supervisor")
         ):
-            raise AccessError(_("A collector can only resubmit cases to themselves."))
+            if vals.get("resubmission_user_id") not in (None, False, self.env.uid):
+                raise AccessError(_("A collector can only resubmit cases to themselves."))
+            if self.filtered(lambda c: c.user_id != self.env.user):
+                raise AccessError(_("A collector can only resubmit the cases they hold."))
         changed = self.env["collection.case"]
         if "user_id" in vals:
             changed = self.filtered(lambda c: c.user_id.id != (vals["user_id"] or False))
+            if changed and not RESUBMISSION_FIELDS & set(vals):
+                # the latest assignment wins over a pending resubmission
+                vals = dict(vals, resubmission_date=False, resubmission_user_id=False, resubmission_note=False)
         res = super().write(vals)
         if changed:
             # the case leaves the Today list of its former collector
@@ -751,6 +757,12 @@ class CollectionCase(models.Model):
                        team_id = COALESCE(a.team_id, c.team_id),
                        today_user_id = CASE WHEN c.user_id IS DISTINCT FROM a.user_id THEN NULL
                                             ELSE c.today_user_id END,
+                       resubmission_date = CASE WHEN c.user_id IS DISTINCT FROM a.user_id THEN NULL
+                                                ELSE c.resubmission_date END,
+                       resubmission_user_id = CASE WHEN c.user_id IS DISTINCT FROM a.user_id THEN NULL
+                                                   ELSE c.resubmission_user_id END,
+                       resubmission_note = CASE WHEN c.user_id IS DISTINCT FROM a.user_id THEN NULL
+                                                ELSE c.resubmission_note END,
                        write_uid = %(uid)s,
                        write_date = %(now)s
                   FROM collection_case_assign a
@@ -762,7 +774,19 @@ class CollectionCase(models.Model):
                 now=now,
             )
         )
-        self.invalidate_model(["user_id", "team_id", "today_user_id", "write_uid", "write_date", "assignment_ids"])
+        self.invalidate_model(
+            [
+                "user_id",
+                "team_id",
+                "today_user_id",
+                "resubmission_date",
+                "resubmission_user_id",
+                "resubmission_note",
+                "write_uid",
+                "write_date",
+                "assignment_ids",
+            ]
+        )
         self.env["collection.assignment"].invalidate_model()
         Event = self.env["collection.event"]
         for company_id, per_user in by_company.items():
@@ -781,6 +805,41 @@ class CollectionCase(models.Model):
                 company=self.env["res.company"].browse(company_id),
             )
         return moved
+
+    @api.model
+    def _check_assignment_targets(self, users, team, company_ids):
+        """Refuse, with a clear message, to give cases of ``company_ids`` to
+        ``users`` (and ``team``) that the current user may not assign them to:
+        a supervisor only to members of the teams they lead and to those
+        teams; anyone only to collectors and a team of the cases' companies."""
+        Team = self.env["collection.team"]
+        if not self.env.su and not self.env.user.has_group("debt_collection.group_collection_manager"):
+            led = Team.search([("supervisor_id", "=", self.env.uid)])
+            outside = users - led.member_ids.user_id
+            if outside:
+                raise AccessError(
+                    _(
+                        "You can only assign cases to members of the teams you lead: %s.",
+                        ", ".join(outside.mapped("name")),
+                    )
+                )
+            if team and team not in led:
+                raise AccessError(_("You can only assign cases to the teams you lead."))
+        companies = self.env["res.company"].browse(company_ids)
+        if team and companies - team.company_id:
+            raise UserError(
+                _("The team %(team)s belongs to %(company)s only.", team=team.name, company=team.company_id.name)
+            )
+        for user in users.sudo():
+            missing = companies - user.company_ids
+            if missing:
+                raise UserError(
+                    _(
+                        "%(user)s has no access to %(companies)s and cannot work its cases.",
+                        user=user.name,
+                        companies=", ".join(missing.mapped("name")),
+                    )
+                )
 
     @api.model
     def _absent_substitutes(self):
@@ -948,9 +1007,10 @@ class CollectionCase(models.Model):
             for case in due
             if case.resubmission_user_id and case.resubmission_user_id != case.user_id
         }
+        by_date = due.grouped("resubmission_date")
         self._apply_assignments(targets, "resubmission", _("Resubmitted cases came back to the work list."))
-        for day, cases in due.with_context(tracking_disable=True).grouped("resubmission_date").items():
-            cases.write(
+        for day, cases in by_date.items():
+            cases.with_context(tracking_disable=True).write(
                 {
                     "next_action_date": day,
                     "resubmission_date": False,

@@ -2,6 +2,7 @@ from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
@@ -12,6 +13,8 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+# what the daily judging (or a supervisor) sets, never the collector
+OUTCOME_FIELDS = {"state", "amount_kept", "date_closed", "user_id", "case_id"}
 
 
 class CollectionPromise(models.Model):
@@ -50,8 +53,14 @@ class CollectionPromise(models.Model):
                 raise ValidationError(_("A promise to pay must be for a positive amount."))
 
     def write(self, vals):
-        if not self.env.su and {"amount", "date_promise", "case_id"} & set(vals):
-            if self.filtered(lambda p: p.state != "open"):
+        if not self.env.su:
+            if OUTCOME_FIELDS & set(vals) and not self.env.user.has_group(
+                "debt_collection.group_collection_supervisor"
+            ):
+                raise AccessError(
+                    _("Only a collection supervisor can change the outcome, case or collector of a promise.")
+                )
+            if {"amount", "date_promise", "case_id"} & set(vals) and self.filtered(lambda p: p.state != "open"):
                 raise UserError(_("Only open promises can be changed."))
         return super().write(vals)
 

@@ -4,12 +4,14 @@ from odoo.tools import SQL
 
 
 class CollectionTeamOverview(models.Model):
-    """Per team member: the load they hold and what happened today.
+    """Per team member: the load they hold and what happened today, in the
+    team's company.
 
     A SQL view read by supervisors (the teams they lead) and managers. Days
     are calendar days of the database server (UTC); amounts are the open
     balances of the collector's cases at face value, in their portfolios'
-    currencies.
+    currencies. A collector in two teams of one company shows the same
+    figures on both lines.
     """
 
     _name = "collection.team.overview"
@@ -19,8 +21,8 @@ class CollectionTeamOverview(models.Model):
     _depends = {
         "collection.team.member": ["team_id", "user_id", "daily_capacity", "absence_from", "absence_to", "active"],
         "collection.team": ["company_id", "active"],
-        "collection.case": ["user_id", "today_user_id", "state", "amount_residual"],
-        "collection.promise": ["user_id", "state", "date_promise", "date_closed"],
+        "collection.case": ["user_id", "today_user_id", "state", "amount_residual", "company_id"],
+        "collection.promise": ["user_id", "state", "date_promise", "date_closed", "company_id"],
         "mail.message": ["model", "res_id", "author_id", "date", "message_type"],
     }
 
@@ -65,34 +67,38 @@ class CollectionTeamOverview(models.Model):
               JOIN res_company co ON co.id = t.company_id
               JOIN res_users u ON u.id = m.user_id
               LEFT JOIN (
-                    SELECT user_id, COUNT(*) AS open_count, SUM(amount_residual) AS residual
+                    SELECT user_id, company_id, COUNT(*) AS open_count, SUM(amount_residual) AS residual
                       FROM collection_case
                      WHERE state = 'open' AND user_id IS NOT NULL
-                     GROUP BY user_id
-              ) load ON load.user_id = m.user_id
+                     GROUP BY user_id, company_id
+              ) load ON load.user_id = m.user_id AND load.company_id = t.company_id
               LEFT JOIN (
-                    SELECT today_user_id, COUNT(*) AS today_count
+                    SELECT today_user_id, company_id, COUNT(*) AS today_count
                       FROM collection_case
                      WHERE state = 'open' AND today_user_id IS NOT NULL
-                     GROUP BY today_user_id
-              ) planned ON planned.today_user_id = m.user_id
+                     GROUP BY today_user_id, company_id
+              ) planned ON planned.today_user_id = m.user_id AND planned.company_id = t.company_id
               LEFT JOIN (
-                    SELECT author_id, COUNT(DISTINCT res_id) AS case_count
-                      FROM mail_message
-                     WHERE model = 'collection.case'
-                       AND date >= CURRENT_DATE
-                       AND message_type IN ('comment', 'notification')
-                     GROUP BY author_id
-              ) worked ON worked.author_id = u.partner_id
+                    SELECT msg.author_id, c.company_id, COUNT(DISTINCT msg.res_id) AS case_count
+                      FROM mail_message msg
+                      JOIN collection_case c ON c.id = msg.res_id
+                     WHERE msg.model = 'collection.case'
+                       AND msg.author_id IN (
+                            SELECT mu.partner_id FROM res_users mu
+                              JOIN collection_team_member mm ON mm.user_id = mu.id AND mm.active)
+                       AND msg.date >= CURRENT_DATE
+                       AND msg.message_type IN ('comment', 'notification')
+                     GROUP BY msg.author_id, c.company_id
+              ) worked ON worked.author_id = u.partner_id AND worked.company_id = t.company_id
               LEFT JOIN (
-                    SELECT user_id,
+                    SELECT user_id, company_id,
                            COUNT(*) FILTER (WHERE state = 'open' AND date_promise = CURRENT_DATE) AS due_today,
                            COUNT(*) FILTER (WHERE state = 'broken'
                                               AND date_closed >= date_trunc('week', CURRENT_DATE)::date)
                                AS broken_week
                       FROM collection_promise
-                     GROUP BY user_id
-              ) promises ON promises.user_id = m.user_id
+                     GROUP BY user_id, company_id
+              ) promises ON promises.user_id = m.user_id AND promises.company_id = t.company_id
              WHERE m.active AND t.active
             """
         )

@@ -197,6 +197,16 @@ class TestDistribution(CollectionCommon):
             wizard.action_apply()
         self.assertFalse(more.user_id, "C is full: nothing given")
 
+    def test_substitute_capacity_covers_all_their_shares(self):
+        self.member_b.write({"absence_from": self.today})
+        self.member_of[self.collector_a].max_open_cases = 3
+        cases = self._portfolio_cases(10, 33)
+        self._wizard(cases, user_ids=self.collector_a | self.collector_b | self.collector_c).action_apply()
+        held = self._held(cases)
+        self.assertEqual(held[self.collector_a], 3, "own share and B's share together stay within A's capacity")
+        self.assertEqual(held[self.collector_c], 7)
+        self.assertNotIn(self.collector_b, held)
+
     def test_even_out_total_workload(self):
         loaded = self._portfolio_cases(6, 41)
         loaded.write({"user_id": self.collector_a.id})
@@ -233,6 +243,24 @@ class TestDistribution(CollectionCommon):
                 "user_id": self.supervisor.id,
             }
         )
+        # a favourite using the search view's date helpers
+        dated = self.env["ir.filters"].create(
+            {
+                "name": "Not parked",
+                "model_id": "collection.case",
+                "domain": "[('partner_id.name', 'like', 'Debtor 51-'), '|', ('resubmission_date', '=', False),"
+                " ('resubmission_date', '<=', context_today().strftime('%Y-%m-%d'))]",
+                "user_id": self.supervisor.id,
+            }
+        )
+        self._wizard(
+            self.env["collection.case"],
+            source="filter",
+            filter_id=dated,
+            method="manual",
+            manual_user_id=self.collector_d,
+        ).action_apply()
+        self.assertEqual(cases.user_id, self.collector_d)
         self._wizard(
             self.env["collection.case"],
             source="filter",

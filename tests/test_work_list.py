@@ -364,3 +364,77 @@ class TestWorkList(CollectionCommon):
         )
         with self.assertRaises(AccessError):
             self.env["collection.team.overview"].with_user(self.collector_a).search([])
+
+    # ------------------------------------------------------------------
+    # Guards
+    # ------------------------------------------------------------------
+    def test_collector_cannot_take_over_a_colleague_case_by_resubmitting(self):
+        member_a = self.team.member_ids.filtered(lambda m: m.user_id == self.collector_a)
+        member_a.daily_capacity = 0
+        case_a = self._case(self._debtor("Held by Ana"), self.collector_a)
+        self.env["collection.case"]._plan_today()
+        # Ana has no room today: her case is lent to Boris, who may work it...
+        self.assertEqual(case_a.today_user_id, self.collector_b)
+        case_a.with_user(self.collector_b).write({"note": "<p>Called</p>"})
+        # ...but not park it for himself and receive it later
+        with self.assertRaises(AccessError):
+            self._reassign(case_a, self.collector_b, date=self.today + timedelta(days=1)).action_apply()
+        with self.assertRaises(AccessError):
+            case_a.with_user(self.collector_b).write({"resubmission_date": self.today + timedelta(days=1)})
+        self.assertFalse(case_a.resubmission_date)
+
+    def test_reassignment_cancels_a_pending_resubmission(self):
+        case = self._case(self._debtor("Parked then moved"), self.collector_a)
+        day = self.today + timedelta(days=3)
+        self._reassign(case, self.supervisor, mode="resubmit", user_id=self.collector_a, date=day).action_apply()
+        self._reassign(case, self.supervisor, user_id=self.collector_b).action_apply()
+        self.assertEqual(case.user_id, self.collector_b)
+        self.assertFalse(case.resubmission_date, "the latest assignment wins")
+        other = self._case(self._debtor("Parked then dragged"), self.collector_a)
+        other.write({"resubmission_date": day, "resubmission_user_id": self.collector_a.id})
+        other.with_user(self.supervisor).write({"user_id": self.collector_b.id})
+        self.assertFalse(other.resubmission_user_id)
+        with freeze_time(day):
+            self.env["collection.case"]._cron_daily_refresh()
+            self.assertEqual((case | other).user_id, self.collector_b)
+
+    def test_supervisor_assigns_only_within_their_teams(self):
+        case = self._case(self._debtor("Guarded"), self.collector_a)
+        outsider = self._new_user("dc_outsider_wl", "group_collection_user", "Olga Outsider")
+        with self.assertRaises(AccessError):
+            self._reassign(case, self.supervisor, user_id=outsider).action_apply()
+        other_team = self.env["collection.team"].create(
+            {"name": "Not Sofia's", "supervisor_id": self.supervisor_other.id}
+        )
+        with self.assertRaises(AccessError):
+            self._reassign(case, self.supervisor, user_id=self.collector_b, team_id=other_team).action_apply()
+        self.assertEqual(case.user_id, self.collector_a)
+
+    def test_collector_cannot_rewrite_a_promise_outcome(self):
+        case = self._case(self._debtor("Promised"), self.collector_a)
+        promise = (
+            self.env["collection.promise"]
+            .with_user(self.collector_a)
+            .create({"case_id": case.id, "date_promise": self.today, "amount": 10.0})
+        )
+        promise.write({"amount": 12.0, "note": "Will pay at noon"})
+        promise.sudo().write({"state": "broken"})
+        for vals in (
+            {"state": "kept"},
+            {"date_closed": False},
+            {"case_id": self._case(self._debtor("X"), self.collector_a).id},
+        ):
+            with self.assertRaises(AccessError):
+                promise.with_user(self.collector_a).write(vals)
+        self.assertEqual(promise.state, "broken")
+        self.assertEqual(case.broken_promise_count, 1)
+
+    def test_done_activity_kept_as_history_leaves_the_follow_up_tier(self):
+        case = self._case(self._debtor("Call back kept"), self.collector_a)
+        call = self.env.ref("mail.mail_activity_data_call")
+        call.keep_done = True
+        activity = case.activity_schedule(act_type_xmlid="mail.mail_activity_data_call", date_deadline=self.today)
+        self.assertEqual(case.work_tier, "2_follow_up")
+        activity.action_feedback("Reached the debtor")
+        self.assertFalse(case.next_activity_date)
+        self.assertEqual(case.work_tier, "3_priority")

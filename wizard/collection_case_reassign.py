@@ -68,7 +68,9 @@ class CollectionCaseReassign(models.TransientModel):
     def _reassign_now(self, cases):
         if not self._is_supervisor():
             raise AccessError(_("Only a collection supervisor can reassign cases."))
-        Case = self.env["collection.case"].sudo()
+        Case = self.env["collection.case"]
+        Case._check_assignment_targets(self.user_id, self.team_id, cases.company_id.ids)
+        Case = Case.sudo()
         targets = {case.id: (self.user_id.id, self.team_id.id or None) for case in cases}
         Case._apply_assignments(
             targets,
@@ -85,6 +87,10 @@ class CollectionCaseReassign(models.TransientModel):
             raise UserError(_("A resubmission date must be after today."))
         if self.user_id != self.env.user and not self._is_supervisor():
             raise AccessError(_("A collector can only resubmit cases to themselves."))
+        if self._is_supervisor():
+            self.env["collection.case"]._check_assignment_targets(
+                self.user_id, self.env["collection.team"], cases.company_id.ids
+            )
         cases.write(
             {
                 "resubmission_date": self.date,
@@ -94,13 +100,11 @@ class CollectionCaseReassign(models.TransientModel):
         )
         # parked until the date: the case leaves today's list
         cases.filtered("today_user_id").sudo().write({"today_user_id": False})
-        for case in cases:
-            case.message_post(
-                body=_(
-                    "Resubmitted to %(user)s on %(date)s. %(note)s",
-                    user=self.user_id.name,
-                    date=fields.Date.to_string(self.date),
-                    note=self.note or "",
-                ),
-            )
+        body = _(
+            "Resubmitted to %(user)s on %(date)s. %(note)s",
+            user=self.user_id.name,
+            date=fields.Date.to_string(self.date),
+            note=self.note or "",
+        )
+        cases._message_log_batch(dict.fromkeys(cases.ids, body))
         return {"type": "ir.actions.act_window_close"}

@@ -9,6 +9,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.safe_eval import datetime
+from odoo.tools.safe_eval import dateutil
 from odoo.tools.safe_eval import safe_eval
 
 from ..tools import distribution
@@ -193,7 +195,15 @@ class CollectionDistribute(models.TransientModel):
         elif self.source == "filter":
             if not self.filter_id:
                 raise UserError(_("Choose the saved filter whose cases to distribute."))
-            domain = safe_eval(self.filter_id.domain or "[]", {"uid": self.env.uid})
+            domain = safe_eval(
+                self.filter_id.domain or "[]",
+                {
+                    "uid": self.env.uid,
+                    "datetime": datetime,
+                    "relativedelta": dateutil.relativedelta.relativedelta,
+                    "context_today": lambda: fields.Date.context_today(self),
+                },
+            )
         else:
             if not self.portfolio_id:
                 raise UserError(_("Choose the portfolio whose cases to distribute."))
@@ -209,16 +219,6 @@ class CollectionDistribute(models.TransientModel):
         users = self.manual_user_id if self.method == "manual" else self.user_ids
         if not users:
             raise UserError(_("Choose the collectors to distribute to."))
-        if not self.env.user.has_group("debt_collection.group_collection_manager"):
-            led = self.env["collection.team"].search([("supervisor_id", "=", self.env.uid)])
-            outside = users - led.member_ids.user_id
-            if outside:
-                raise AccessError(
-                    _(
-                        "You can only distribute to members of the teams you lead: %s.",
-                        ", ".join(outside.mapped("name")),
-                    )
-                )
         members = self.env["collection.team.member"]._membership_by_user(users.ids, self.team_id)
         return [(user, members.get(user.id)) for user in users]
 
@@ -238,14 +238,10 @@ class CollectionDistribute(models.TransientModel):
         cases = Case._search(self._case_domain()).subselect()
         shares = self._targets()
         rows = self._case_rows(cases)
-        # the load held outside the cases being distributed
-        held = self._held_load([user.id for user, _member in shares])
-        for _cid, amount, current, _partner, _zone in rows:
-            if current in held:
-                count, total = held[current]
-                held[current] = (count - 1, total - amount)
-        slots, owners = [], []
+
+        # who receives each share: the member, or their substitute while absent
         today = fields.Date.context_today(self)
+        owners = []
         for user, member in shares:
             target = user
             if member and member._absent_on(today):
@@ -254,10 +250,35 @@ class CollectionDistribute(models.TransientModel):
                     continue
                 target = member.substitute_id
                 warnings.append(_("%(user)s is absent: their share goes to %(sub)s.", user=user.name, sub=target.name))
+            owners.append((user, target, member))
+        Member = self.env["collection.team.member"]
+        target_members = Member._membership_by_user({target.id for _user, target, _member in owners}, self.team_id)
+        # the load held outside the cases being distributed
+        held = self._held_load({u.id for user, target, _member in owners for u in (user, target)})
+        for _cid, amount, current, _partner, _zone in rows:
+            if current in held:
+                count, total = held[current]
+                held[current] = (count - 1, total - amount)
+        # a collector's portfolio capacity is shared by all the shares they receive
+        room = {}
+        for target_id, member in target_members.items():
+            if member.max_open_cases:
+                room[target_id] = max(member.max_open_cases - held.get(target_id, (0, 0.0))[0], 0)
+        share_count = {}
+        for _user, target, _member in owners:
+            share_count[target.id] = share_count.get(target.id, 0) + 1
+        given_room = {}
+        slots = []
+        for user, target, member in owners:
             count, amount = held.get(user.id, (0, 0.0))
             capacity = None
             if member and member.max_open_cases:
                 capacity = max(member.max_open_cases - count, 0)
+            if target.id in room:
+                n = share_count[target.id]
+                part = room[target.id] // n + (1 if given_room.get(target.id, 0) < room[target.id] % n else 0)
+                given_room[target.id] = given_room.get(target.id, 0) + 1
+                capacity = part if capacity is None else min(capacity, part)
             slots.append(
                 distribution.Slot(
                     capacity=capacity,
@@ -266,9 +287,14 @@ class CollectionDistribute(models.TransientModel):
                     zones=member._covered_zone_ids() if member else frozenset(),
                 )
             )
-            owners.append((user, target, member))
         if not slots:
             raise UserError(_("None of the chosen collectors can receive cases today."))
+        self.env.cr.execute(SQL("SELECT DISTINCT company_id FROM collection_case WHERE id IN %s", cases))
+        Case._check_assignment_targets(
+            self.env["res.users"].union(*(user | target for user, target, _member in owners)),
+            self.team_id,
+            [company_id for (company_id,) in self.env.cr.fetchall()],
+        )
         if self.method == "zone":
             items = [(cid, amount, zone) for cid, amount, _user, _partner, zone in rows]
             if not any(slot.zones for slot in slots):
