@@ -866,7 +866,7 @@ class CollectionCase(models.Model):
                 capacities[user_id] = DEFAULT_DAILY_CAPACITY
         return capacities, team_of
 
-    def _worklist_query(self, today, extra=None):
+    def _worklist_query(self, today):
         """SQL of the open, not parked cases with their worker (the
         collector, or their substitute while absent), in work-list order."""
         absent = self._absent_substitutes()
@@ -878,13 +878,11 @@ class CollectionCase(models.Model):
                      ON sub.absent_id = c.user_id
              WHERE c.state = 'open' AND c.user_id IS NOT NULL
                AND (c.resubmission_date IS NULL OR c.resubmission_date <= %(today)s)
-               AND %(extra)s
              ORDER BY c.work_tier, c.priority_score DESC, c.id
             """,
             absent=list(absent),
             subs=list(absent.values()),
             today=today,
-            extra=extra or SQL("TRUE"),
         )
 
     @api.model

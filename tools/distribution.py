@@ -30,8 +30,6 @@ import heapq
 from dataclasses import dataclass
 from dataclasses import field
 
-METHODS = ("balanced", "count", "zone", "client", "manual")
-
 
 @dataclass
 class Slot:
