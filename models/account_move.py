@@ -18,22 +18,30 @@ class AccountMove(models.Model):
     collection_stage_id = fields.Many2one(related="collection_case_id.stage_id", string="Collection Stage")
     collection_user_id = fields.Many2one(related="collection_case_id.user_id", string="Collector")
     collection_status = fields.Selection(
-        [("in_collection", "In collection"), ("closed", "Collection closed")],
+        [("in_collection", "In collection"), ("in_dispute", "In dispute"), ("closed", "Collection closed")],
         compute="_compute_collection_case",
         store=True,
         compute_sudo=True,
         index="btree_not_null",
     )
 
-    @api.depends("collection_installment_ids.case_id", "collection_installment_ids.case_id.state")
+    @api.depends(
+        "collection_installment_ids.case_id",
+        "collection_installment_ids.case_id.state",
+        "collection_installment_ids.is_disputed",
+    )
     def _compute_collection_case(self):
         for move in self:
             case = move.collection_installment_ids.case_id[:1]
             move.collection_case_id = case
             if not case:
                 move.collection_status = False
+            elif case.state != "open":
+                move.collection_status = "closed"
+            elif any(move.collection_installment_ids.mapped("is_disputed")):
+                move.collection_status = "in_dispute"
             else:
-                move.collection_status = "in_collection" if case.state == "open" else "closed"
+                move.collection_status = "in_collection"
 
     def action_open_collection_case(self):
         self.ensure_one()

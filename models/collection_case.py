@@ -46,6 +46,13 @@ NULL_COPY = "\\N"
 AUTO_CLOSE_REASONS = ("paid", "cancelled")
 
 
+def _earliest(current, candidate):
+    """The earlier of two optional dates."""
+    if not candidate:
+        return current
+    return candidate if not current or candidate < current else current
+
+
 class CollectionCase(models.Model):
     _name = "collection.case"
     _description = "Collection Case"
@@ -140,13 +147,25 @@ class CollectionCase(models.Model):
     amount_paid = fields.Monetary("Paid", compute="_compute_amounts", store=True)
     amount_residual = fields.Monetary("Balance", compute="_compute_amounts", store=True)
     amount_overdue = fields.Monetary("Overdue", compute="_compute_amounts", store=True)
+    amount_disputed = fields.Monetary(
+        "In Dispute",
+        compute="_compute_amounts",
+        store=True,
+        help="Balance of the installments contested in open disputes: still owed, left out of the overdue "
+        "amount and the escalation.",
+    )
     amount_credit = fields.Monetary(
         "Open Credits",
         readonly=True,
         help="Unreconciled credit notes and payments of the debtor in accounting; they reduce the balance.",
     )
     date_oldest_due = fields.Date("Oldest Due Date", compute="_compute_amounts", store=True)
-    days_overdue = fields.Integer(compute="_compute_amounts", store=True, aggregator="max")
+    days_overdue = fields.Integer(
+        compute="_compute_amounts",
+        store=True,
+        aggregator="max",
+        help="Days since the oldest unpaid due date, leaving out installments in dispute.",
+    )
     aging_bucket = fields.Selection(
         [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS],
         compute="_compute_amounts",
@@ -160,7 +179,19 @@ class CollectionCase(models.Model):
     promise_ids = fields.One2many("collection.promise", "case_id", string="Promises")
     next_promise_date = fields.Date(compute="_compute_promises", store=True, index="btree_not_null")
     next_promise_amount = fields.Monetary(compute="_compute_promises", store=True)
-    broken_promise_count = fields.Integer("Broken Promises", compute="_compute_promises", store=True)
+    broken_promise_count = fields.Integer(
+        "Broken Promises", readonly=True, help="Promises to pay the debtor broke, on all their cases of the company."
+    )
+    promise_judged_count = fields.Integer(
+        "Promises Judged", readonly=True, help="Promises to pay of the debtor judged so far (company-wide)."
+    )
+    promise_kept_rate = fields.Float(
+        "Promises Kept (%)",
+        readonly=True,
+        digits=(5, 2),
+        aggregator="avg",
+        help="Share of the debtor's judged promises kept in full (company-wide).",
+    )
     last_contact_date = fields.Datetime(readonly=True)
     external_ref = fields.Char(
         "Creditor Reference", index="btree_not_null", help="The creditor's reference of the debtor."
@@ -205,39 +236,62 @@ class CollectionCase(models.Model):
         "installment_ids.amount_residual",
         "installment_ids.state",
         "installment_ids.date_due",
+        "installment_ids.is_disputed",
         "amount_credit",
         "broken_promise_count",
+        "promise_kept_rate",
+        "promise_judged_count",
     )
     def _compute_amounts(self):
         """Totals of the installments, aggregated in two queries for all the
-        stored cases of the batch (in Python for records not saved yet)."""
+        stored cases of the batch (in Python for records not saved yet).
+
+        Installments in an open dispute count in the balance and the oldest
+        due date, but not in the overdue amount, the days overdue, the aging
+        bucket or the priority score, which drive escalation."""
         today = fields.Date.context_today(self)
         stored = self.filtered(lambda c: isinstance(c.id, int))
         totals = {}
+
+        def empty():
+            return {
+                "total": 0.0,
+                "paid": 0.0,
+                "residual": 0.0,
+                "overdue": 0.0,
+                "disputed": 0.0,
+                "oldest": False,
+                "oldest_undisputed": False,
+            }
+
         if stored:
             Installment = self.env["collection.installment"].sudo()
-            Installment.flush_model(["case_id", "amount", "amount_paid", "amount_residual", "state", "date_due"])
-            for case, state, amount, paid, residual, oldest in Installment._read_group(
+            Installment.flush_model(
+                ["case_id", "amount", "amount_paid", "amount_residual", "state", "date_due", "is_disputed"]
+            )
+            for case, state, disputed, amount, paid, residual, oldest in Installment._read_group(
                 [("case_id", "in", stored.ids)],
-                ["case_id", "state"],
+                ["case_id", "state", "is_disputed"],
                 ["amount:sum", "amount_paid:sum", "amount_residual:sum", "date_due:min"],
             ):
-                t = totals.setdefault(
-                    case.id, {"total": 0.0, "paid": 0.0, "residual": 0.0, "overdue": 0.0, "oldest": False}
-                )
+                t = totals.setdefault(case.id, empty())
                 if state in ("cancelled", "refinanced"):
                     continue
                 t["total"] += amount
                 t["paid"] += paid
                 if state in OPEN_INSTALLMENT_STATES:
                     t["residual"] += residual
-                    if oldest and (not t["oldest"] or oldest < t["oldest"]):
-                        t["oldest"] = oldest
+                    t["oldest"] = _earliest(t["oldest"], oldest)
+                    if disputed:
+                        t["disputed"] += residual
+                    else:
+                        t["oldest_undisputed"] = _earliest(t["oldest_undisputed"], oldest)
             for case, residual in Installment._read_group(
                 [
                     ("case_id", "in", stored.ids),
                     ("state", "in", OPEN_INSTALLMENT_STATES),
                     ("date_due", "<", today),
+                    ("is_disputed", "=", False),
                 ],
                 ["case_id"],
                 ["amount_residual:sum"],
@@ -246,31 +300,41 @@ class CollectionCase(models.Model):
         stored_ids = set(stored.ids)
         for case in self:
             if case.id in stored_ids:
-                t = totals.get(case.id) or {"total": 0.0, "paid": 0.0, "residual": 0.0, "overdue": 0.0, "oldest": False}
+                t = totals.get(case.id) or empty()
             else:
                 counted = case.installment_ids.filtered(lambda i: i.state not in ("cancelled", "refinanced"))
                 open_ones = counted.filtered(lambda i: i.state in OPEN_INSTALLMENT_STATES)
+                undisputed = open_ones.filtered(lambda i: not i.is_disputed)
                 due_dates = [d for d in open_ones.mapped("date_due") if d]
+                undisputed_dates = [d for d in undisputed.mapped("date_due") if d]
                 t = {
                     "total": sum(counted.mapped("amount")),
                     "paid": sum(counted.mapped("amount_paid")),
                     "residual": sum(open_ones.mapped("amount_residual")),
                     "overdue": sum(
-                        open_ones.filtered(lambda i: i.date_due and i.date_due < today).mapped("amount_residual")
+                        undisputed.filtered(lambda i: i.date_due and i.date_due < today).mapped("amount_residual")
                     ),
+                    "disputed": sum((open_ones - undisputed).mapped("amount_residual")),
                     "oldest": min(due_dates) if due_dates else False,
+                    "oldest_undisputed": min(undisputed_dates) if undisputed_dates else False,
                 }
             credit = case.amount_credit
-            oldest = t["oldest"]
-            days = aging.days_overdue(oldest, today)
+            escalating = t["oldest_undisputed"]
+            days = aging.days_overdue(escalating, today)
             case.amount_total = t["total"]
             case.amount_paid = t["paid"]
             case.amount_residual = max(t["residual"] - credit, 0.0)
             case.amount_overdue = max(t["overdue"] - credit, 0.0)
-            case.date_oldest_due = oldest
+            case.amount_disputed = t["disputed"]
+            case.date_oldest_due = t["oldest"]
             case.days_overdue = days
-            case.aging_bucket = aging.aging_bucket(days if oldest and oldest < today else 0)
-            case.priority_score = aging.priority_score(days, case.amount_residual, case.broken_promise_count)
+            case.aging_bucket = aging.aging_bucket(days if escalating and escalating < today else 0)
+            case.priority_score = aging.priority_score(
+                days,
+                max(case.amount_residual - t["disputed"], 0.0),
+                case.broken_promise_count,
+                case.promise_kept_rate if case.promise_judged_count else None,
+            )
 
     @api.depends("amount_residual", "installment_ids.state")
     def _compute_state(self):
@@ -283,7 +347,12 @@ class CollectionCase(models.Model):
             states = states_of[case.id]
             settled = bool(states) and not states & set(OPEN_INSTALLMENT_STATES)
             if state == "open" and settled:
-                auto_reason = "paid" if states & {"paid", "written_off", "refinanced"} else "cancelled"
+                if states & {"paid", "refinanced"}:
+                    auto_reason = "paid"
+                elif "written_off" in states:
+                    auto_reason = "written_off"
+                else:
+                    auto_reason = "cancelled"
                 state, reason, date_closed = "closed", auto_reason, today
             elif state == "closed" and reason in AUTO_CLOSE_REASONS and not settled:
                 state, reason, date_closed = "open", False, False
@@ -363,7 +432,6 @@ class CollectionCase(models.Model):
             open_ones = promises.filtered(lambda p: p.state == "open").sorted(lambda p: (p.date_promise, p.id))
             case.next_promise_date = open_ones[:1].date_promise
             case.next_promise_amount = open_ones[:1].amount
-            case.broken_promise_count = len(promises.filtered(lambda p: p.state == "broken"))
 
     def _compute_installment_count(self):
         counts = dict(
@@ -421,6 +489,7 @@ class CollectionCase(models.Model):
             vals["name"] = name
         cases = super().create(vals_list)
         cases.filtered("user_id")._record_assignment()
+        cases._inherit_promise_stats()
         return cases
 
     @api.model
@@ -486,7 +555,15 @@ class CollectionCase(models.Model):
     def unlink(self):
         self.check_access("unlink")
         if not self.env.su:
-            worked = self.filtered(lambda c: c.assignment_ids or c.installment_ids.filtered("amount_paid"))
+            worked = self.filtered(
+                lambda c: (
+                    c.assignment_ids
+                    or c.interaction_ids
+                    or c.promise_ids
+                    or c.dispute_ids
+                    or c.installment_ids.filtered("amount_paid")
+                )
+            )
             if worked:
                 raise UserError(_("Cases that were worked or received payments cannot be deleted; close them instead."))
         return super().unlink()
@@ -598,12 +675,14 @@ class CollectionCase(models.Model):
                 WITH agg AS (
                     SELECT i.case_id,
                            MIN(i.date_due) AS oldest,
-                           COALESCE(SUM(i.amount_residual) FILTER (WHERE i.date_due < %(today)s), 0) AS overdue
+                           MIN(i.date_due) FILTER (WHERE i.is_disputed IS NOT TRUE) AS escalating,
+                           COALESCE(SUM(i.amount_residual)
+                                    FILTER (WHERE i.date_due < %(today)s AND i.is_disputed IS NOT TRUE), 0) AS overdue
                       FROM collection_installment i
                       JOIN collection_case c ON c.id = i.case_id
                      WHERE %(where)s AND i.state IN ('pending', 'partial')
                      GROUP BY i.case_id
-                ), fresh AS (
+                ), dated AS (
                     SELECT c.id,
                            agg.oldest,
                            COALESCE(%(days)s, 0) AS days,
@@ -611,25 +690,34 @@ class CollectionCase(models.Model):
                       FROM collection_case c
                       LEFT JOIN agg ON agg.case_id = c.id
                      WHERE %(where)s
+                ), fresh AS (
+                    SELECT dated.*, %(score)s AS score
+                      FROM dated JOIN collection_case c ON c.id = dated.id
                 )
                 UPDATE collection_case c
                    SET date_oldest_due = fresh.oldest,
                        days_overdue = fresh.days,
                        amount_overdue = fresh.overdue,
                        aging_bucket = %(bucket)s,
-                       priority_score = %(score)s
+                       priority_score = fresh.score
                   FROM fresh
                  WHERE fresh.id = c.id
                    AND (c.days_overdue IS DISTINCT FROM fresh.days
                         OR c.amount_overdue IS DISTINCT FROM fresh.overdue
-                        OR c.date_oldest_due IS DISTINCT FROM fresh.oldest)
+                        OR c.date_oldest_due IS DISTINCT FROM fresh.oldest
+                        OR c.priority_score IS DISTINCT FROM fresh.score)
                 """,
                 today=today,
                 where=where,
-                days=SQL("GREATEST(%s - agg.oldest, 0)", today),
+                days=SQL("GREATEST(%s - agg.escalating, 0)", today),
                 bucket=SQL(aging.aging_bucket_sql_case("fresh.days")),
                 score=SQL(
-                    aging.priority_score_sql("fresh.days", "c.amount_residual", "COALESCE(c.broken_promise_count, 0)")
+                    aging.priority_score_sql(
+                        "dated.days",
+                        "GREATEST(c.amount_residual - COALESCE(c.amount_disputed, 0), 0)",
+                        "COALESCE(c.broken_promise_count, 0)",
+                        "CASE WHEN c.promise_judged_count > 0 THEN c.promise_kept_rate END",
+                    )
                 ),
             )
         )
@@ -662,11 +750,91 @@ class CollectionCase(models.Model):
         )
 
     @api.model
+    def _refresh_promise_stats(self, pairs):
+        """Broken promises, judged promises and kept rate of each (company
+        id, debtor id) in ``pairs``, written on all the debtor's cases of the
+        company in one statement, then their priority score."""
+        self.env["collection.promise"].flush_model(["company_id", "partner_id", "state"])
+        companies = [company for company, _partner in pairs]
+        partners = [partner for _company, partner in pairs]
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH debtor AS (
+                    SELECT * FROM unnest(%(companies)s::int[], %(partners)s::int[]) AS d(company_id, partner_id)
+                ), stats AS (
+                    SELECT d.company_id, d.partner_id,
+                           COUNT(p.id) FILTER (WHERE p.state = 'broken') AS broken,
+                           COUNT(p.id) FILTER (WHERE p.state IN ('kept', 'partial', 'broken')) AS judged,
+                           COUNT(p.id) FILTER (WHERE p.state = 'kept') AS kept
+                      FROM debtor d
+                      LEFT JOIN collection_promise p ON p.company_id = d.company_id AND p.partner_id = d.partner_id
+                     GROUP BY d.company_id, d.partner_id
+                ), rated AS (
+                    SELECT stats.*, COALESCE(ROUND(100.0 * kept / NULLIF(judged, 0), 2), 0) AS kept_rate FROM stats
+                )
+                UPDATE collection_case c
+                   SET broken_promise_count = stats.broken,
+                       promise_judged_count = stats.judged,
+                       promise_kept_rate = stats.kept_rate
+                  FROM rated stats
+                 WHERE c.company_id = stats.company_id AND c.partner_id = stats.partner_id
+                   AND (c.broken_promise_count IS DISTINCT FROM stats.broken
+                        OR c.promise_judged_count IS DISTINCT FROM stats.judged
+                        OR c.promise_kept_rate IS DISTINCT FROM stats.kept_rate)
+                RETURNING c.id
+                """,
+                companies=companies,
+                partners=partners,
+            )
+        )
+        case_ids = [case_id for (case_id,) in self.env.cr.fetchall()]
+        self.invalidate_model(["broken_promise_count", "promise_judged_count", "promise_kept_rate"])
+        if case_ids:
+            self._refresh_aging(case_ids)
+        return case_ids
+
+    def _inherit_promise_stats(self):
+        """New cases of debtors with a promise history in the company take
+        their broken count and kept rate (one query when there is none)."""
+        if not self:
+            return
+        self.flush_recordset(["company_id", "partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT c.company_id, c.partner_id
+                  FROM collection_case c
+                  JOIN collection_promise p ON p.company_id = c.company_id AND p.partner_id = c.partner_id
+                 WHERE c.id = ANY(%s)
+                """,
+                self.ids,
+            )
+        )
+        pairs = set(self.env.cr.fetchall())
+        if pairs:
+            self._refresh_promise_stats(pairs)
+
+    def _paid_baselines(self):
+        """{case id: amount its installments received so far}, in one query."""
+        if not self:
+            return {}
+        Installment = self.env["collection.installment"].sudo()
+        Installment.flush_model(["case_id", "amount_paid", "state"])
+        groups = Installment._read_group(
+            [("case_id", "in", self.ids), ("state", "not in", ("cancelled", "refinanced"))],
+            ["case_id"],
+            ["amount_paid:sum"],
+        )
+        return {case.id: paid for case, paid in groups}
+
+    @api.model
     def _cron_daily_refresh(self):
-        """The daily run, in order: due resubmissions come back, aging and
-        scores move with the calendar, work-list tiers follow today's date,
-        and every collector's Today list is planned."""
+        """The daily run, in order: due resubmissions come back, promises
+        are judged, aging and scores move with the calendar, work-list tiers
+        follow today's date, and every collector's Today list is planned."""
         self._apply_due_resubmissions()
+        self.env["collection.promise"]._judge_due()
         self._refresh_aging()
         self._refresh_work_tier()
         self._plan_today()

@@ -48,6 +48,19 @@ class CollectionInstallment(models.Model):
         "account.move.line", string="Receivable Line", index="btree_not_null", readonly=True, ondelete="set null"
     )
     move_id = fields.Many2one(related="move_line_id.move_id", store=True, index="btree_not_null", string="Invoice")
+    amount_written_off = fields.Monetary(
+        "Written Off", readonly=True, help="Part of the amount written off, e.g. after an accepted dispute."
+    )
+    dispute_ids = fields.Many2many(
+        "collection.dispute", "collection_dispute_installment_rel", "installment_id", "dispute_id", string="Disputes"
+    )
+    is_disputed = fields.Boolean(
+        "In Dispute",
+        compute="_compute_is_disputed",
+        store=True,
+        help="Contested in an open dispute: still owed, but left out of the overdue amount, the days overdue "
+        "and the automatic actions until the dispute is resolved.",
+    )
     days_overdue = fields.Integer(compute="_compute_days_overdue")
 
     _sql_constraints = [
@@ -72,13 +85,13 @@ class CollectionInstallment(models.Model):
             else:
                 inst.amount_paid = inst.amount_paid or 0.0
 
-    @api.depends("amount", "amount_paid", "move_line_id.amount_residual")
+    @api.depends("amount", "amount_paid", "amount_written_off", "move_line_id.amount_residual")
     def _compute_amount_residual(self):
         for inst in self:
             if inst.move_line_id:
                 inst.amount_residual = inst.move_line_id.amount_residual
             else:
-                inst.amount_residual = inst.currency_id.round(inst.amount - inst.amount_paid)
+                inst.amount_residual = inst.currency_id.round(inst.amount - inst.amount_paid - inst.amount_written_off)
 
     @api.depends("amount_residual", "amount_paid", "move_line_id", "move_line_id.parent_state")
     def _compute_state(self):
@@ -92,11 +105,17 @@ class CollectionInstallment(models.Model):
                 # takes its installments out of the debt until it is posted again
                 inst.state = "cancelled"
             elif currency.compare_amounts(inst.amount_residual, 0.0) <= 0:
-                inst.state = "paid"
+                written_off = currency.compare_amounts(inst.amount_written_off, 0.0) > 0
+                inst.state = "written_off" if written_off and not inst.amount_paid else "paid"
             elif currency.compare_amounts(inst.amount_paid, 0.0) > 0:
                 inst.state = "partial"
             else:
                 inst.state = "pending"
+
+    @api.depends("dispute_ids.state")
+    def _compute_is_disputed(self):
+        for inst in self:
+            inst.is_disputed = any(dispute.state in ("open", "review") for dispute in inst.sudo().dispute_ids)
 
     @api.depends("date_due", "state")
     @api.depends_context("tz")
@@ -111,7 +130,7 @@ class CollectionInstallment(models.Model):
         for inst in self.filtered(lambda i: not i.move_line_id):
             if inst.currency_id.compare_amounts(inst.amount, 0.0) <= 0:
                 raise ValidationError(_("The installment %s must have a positive amount.", inst.name))
-            if inst.currency_id.compare_amounts(inst.amount_paid, inst.amount) > 0:
+            if inst.currency_id.compare_amounts(inst.amount_paid + inst.amount_written_off, inst.amount) > 0:
                 raise ValidationError(
                     _("%(name)s: the paid amount is larger than the installment amount.", name=inst.name)
                 )
@@ -123,6 +142,21 @@ class CollectionInstallment(models.Model):
                 _("Installments of internal portfolios follow their invoice: change the invoice in Accounting.")
             )
         return super().write(vals)
+
+    def _write_off(self, amount):
+        """Write ``amount`` off the open balance of these installments,
+        oldest due first; a fully written-off installment without payments
+        becomes written off, one partly paid becomes paid. Returns the
+        amount written off."""
+        left = amount
+        for inst in self.filtered(lambda i: i.state in ("pending", "partial")).sorted(lambda i: (i.date_due, i.id)):
+            currency = inst.currency_id
+            if currency.compare_amounts(left, 0.0) <= 0:
+                break
+            part = min(left, inst.amount_residual)
+            inst.amount_written_off = currency.round(inst.amount_written_off + part)
+            left = currency.round(left - part)
+        return amount - left
 
     def unlink(self):
         self.check_access("unlink")

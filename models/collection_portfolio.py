@@ -60,6 +60,11 @@ class CollectionPortfolio(models.Model):
         help="Team given to the cases created in this portfolio.",
     )
     active = fields.Boolean(default=True)
+    allow_several_promises = fields.Boolean(
+        "Several Open Promises",
+        tracking=True,
+        help="Allow more than one open promise to pay per case (e.g. one per installment).",
+    )
     note = fields.Html()
     case_ids = fields.One2many("collection.case", "portfolio_id", string="Cases")
     case_count = fields.Integer("Number of Cases", compute="_compute_totals")

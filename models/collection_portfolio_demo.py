@@ -610,6 +610,7 @@ class CollectionPortfolio(models.Model):
                     "case_id": case.id,
                     "user_id": user.id,
                     "date_promise": today + timedelta(days=days),
+                    "date_made": today + timedelta(days=min(days, 0) - 5),
                     "amount": case.currency_id.round(case.amount_residual * share),
                 }
                 for case, user, days, share in promised

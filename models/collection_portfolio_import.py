@@ -718,7 +718,7 @@ class CollectionPortfolio(models.Model):
             "zone_id",
             "next_promise_date",
             "next_promise_amount",
-            "broken_promise_count",
+            "amount_disputed",
             "next_activity_date",
             "work_tier",
         ):
@@ -726,6 +726,7 @@ class CollectionPortfolio(models.Model):
         # flushed from the import environment, so that the first placement of
         # thousands of cases is not tracked in their chatter
         cases.env.flush_all()
+        cases._inherit_promise_stats()
 
     def _import_return_missing(self, present_case_ids, counts):
         """Close as returned to the creditor the open cases of the portfolio

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -5,6 +7,9 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools import promises as promise_tools
 
 PROMISE_STATES = [
     ("open", "Open"),
@@ -13,6 +18,7 @@ PROMISE_STATES = [
     ("broken", "Broken"),
     ("cancelled", "Cancelled"),
 ]
+JUDGED_STATES = ("kept", "partial", "broken")
 # what the daily judging (or a supervisor) sets, never the collector
 OUTCOME_FIELDS = {"state", "amount_kept", "date_closed", "user_id", "case_id"}
 
@@ -21,8 +27,12 @@ class CollectionPromise(models.Model):
     """A debtor's promise to pay an amount on a date.
 
     An open promise due today or earlier puts its case at the top of the
-    work list; broken promises raise the case's priority score and show on
-    the team overview. Promises are never deleted: cancel them instead.
+    work list. The daily run judges each promise once its date plus the
+    company's grace days has passed, against the money received since it
+    was made: kept, partly kept (with the amount kept) or broken; a promise
+    paid in full earlier is kept at once. The debtor's kept rate and broken
+    promises feed the priority score of their cases. Promises are never
+    deleted: cancel them instead.
     """
 
     _name = "collection.promise"
@@ -39,18 +49,88 @@ class CollectionPromise(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Collector", required=True, index=True, default=lambda self: self.env.user
     )
+    interaction_id = fields.Many2one(
+        "collection.interaction", index="btree_not_null", readonly=True, ondelete="restrict", check_company=True
+    )
+    channel_id = fields.Many2one("collection.channel", compute="_compute_channel_id", store=True, readonly=False)
+    installment_ids = fields.Many2many(
+        "collection.installment",
+        "collection_promise_installment_rel",
+        "promise_id",
+        "installment_id",
+        string="Installments Covered",
+        check_company=True,
+        domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial'))]",
+    )
+    date_made = fields.Date("Made On", required=True, readonly=True, default=fields.Date.context_today)
     date_promise = fields.Date("Promised For", required=True, index=True)
     amount = fields.Monetary(required=True)
     amount_kept = fields.Monetary(readonly=True)
+    paid_baseline = fields.Monetary(
+        readonly=True,
+        help="What the case's installments had received when the promise was made (external portfolios: "
+        "money recorded afterwards counts for the promise).",
+    )
     state = fields.Selection(PROMISE_STATES, required=True, default="open", index=True, readonly=True)
     date_closed = fields.Date("Judged On", readonly=True, index=True)
     note = fields.Text()
+
+    @api.depends("interaction_id.channel_id")
+    def _compute_channel_id(self):
+        for promise in self:
+            promise.channel_id = promise.interaction_id.channel_id or promise.channel_id
 
     @api.constrains("amount")
     def _check_amount(self):
         for promise in self:
             if promise.currency_id.compare_amounts(promise.amount, 0.0) <= 0:
                 raise ValidationError(_("A promise to pay must be for a positive amount."))
+
+    @api.constrains("date_promise", "date_made")
+    def _check_dates(self):
+        for promise in self:
+            if promise.state == "open" and promise.date_promise < promise.date_made:
+                raise ValidationError(_("A promise to pay cannot be for a date before the day it is made."))
+
+    @api.constrains("state", "case_id")
+    def _check_one_open(self):
+        """One open promise per case, unless the portfolio allows several."""
+        cases = self.filtered(lambda p: p.state == "open").case_id
+        if not cases:
+            return
+        self.flush_model(["case_id", "state"])
+        # serialise promises taken at the same time on the same case
+        self.env.cr.execute(SQL("SELECT id FROM collection_case WHERE id = ANY(%s) FOR UPDATE", cases.ids))
+        counts = dict(
+            self.sudo()._read_group([("case_id", "in", cases.ids), ("state", "=", "open")], ["case_id"], ["__count"])
+        )
+        for case in cases.sudo():
+            if counts.get(case, 0) > 1 and not case.portfolio_id.allow_several_promises:
+                raise ValidationError(
+                    _(
+                        "%(case)s already has an open promise to pay. Wait until it is judged or cancel it; "
+                        "a manager can allow several open promises on the portfolio %(portfolio)s.",
+                        case=case.name,
+                        portfolio=case.portfolio_id.name,
+                    )
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        cases = self.env["collection.case"].browse([vals["case_id"] for vals in vals_list if vals.get("case_id")])
+        baseline = cases._paid_baselines()
+        for vals in vals_list:
+            vals.setdefault("paid_baseline", baseline.get(vals.get("case_id"), 0.0))
+        closed = cases.filtered(lambda c: c.state != "open")
+        if closed and not self.env.su:
+            raise UserError(_("Promises can only be taken on open cases (%s).", ", ".join(closed.mapped("name"))))
+        promises = super().create(vals_list)
+        if promises.filtered(lambda p: p.state != "open"):
+            promises._refresh_debtor_stats()
+        self.env["collection.event"]._log(
+            "promise", _("Promise to pay taken."), cases=promises.case_id, payload={"promise_ids": promises.ids}
+        )
+        return promises
 
     def write(self, vals):
         if not self.env.su:
@@ -62,7 +142,10 @@ class CollectionPromise(models.Model):
                 )
             if {"amount", "date_promise", "case_id"} & set(vals) and self.filtered(lambda p: p.state != "open"):
                 raise UserError(_("Only open promises can be changed."))
-        return super().write(vals)
+        res = super().write(vals)
+        if "state" in vals:
+            self._refresh_debtor_stats()
+        return res
 
     def unlink(self):  # pylint: disable=method-required-super
         self.check_access("unlink")
@@ -73,3 +156,167 @@ class CollectionPromise(models.Model):
         open_ones.check_access("write")
         open_ones.sudo().write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
         self.env["collection.event"]._log("promise", _("Promise cancelled."), cases=open_ones.case_id)
+
+    # ------------------------------------------------------------------
+    # Judging
+    # ------------------------------------------------------------------
+    @api.model
+    def _judge_due(self):
+        """Judge the open promises: those whose date plus the company's
+        grace days has passed become kept, partly kept or broken by the money
+        received since they were made; those already paid in full are kept.
+        Set-based: a few queries whatever the number of promises. Returns
+        {state: promise ids}."""
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                SELECT p.id, p.case_id, p.amount, p.date_promise, p.date_made, p.paid_baseline,
+                       p.date_promise + COALESCE(co.collection_promise_grace_days, 0) AS deadline,
+                       pf.kind, cur.rounding
+                  FROM collection_promise p
+                  JOIN collection_case c ON c.id = p.case_id
+                  JOIN collection_portfolio pf ON pf.id = c.portfolio_id
+                  JOIN res_company co ON co.id = p.company_id
+                  JOIN res_currency cur ON cur.id = p.currency_id
+                 WHERE p.state = 'open'
+                 ORDER BY p.case_id, p.date_promise, p.id
+                """
+            )
+        )
+        rows = cr.fetchall()
+        if not rows:
+            return {}
+        received = self._received_money(rows)
+        outcome = {}
+        by_case = defaultdict(list)
+        for row in rows:
+            by_case[row[1]].append(row)
+        for case_id, promises in by_case.items():
+            pool = received.get(case_id, [])
+            for promise_id, _case, amount, _date, made, _base, deadline, _kind, rounding in promises:
+                money = promise_tools.take_payments(pool, made, deadline, amount)
+                state = promise_tools.judge(amount, money, rounding, due=today > deadline)
+                if state:
+                    outcome[promise_id] = (state, money if state != "broken" else 0.0)
+        if not outcome:
+            return {}
+        ids = list(outcome)
+        cr.execute(
+            SQL(
+                """
+                UPDATE collection_promise p
+                   SET state = v.state, amount_kept = v.kept, date_closed = %s, write_uid = %s, write_date = NOW()
+                  FROM unnest(%s::int[], %s::varchar[], %s::numeric[]) AS v(id, state, kept)
+                 WHERE p.id = v.id
+                """,
+                today,
+                self.env.uid,
+                ids,
+                [state for state, _kept in outcome.values()],
+                [kept for _state, kept in outcome.values()],
+            )
+        )
+        promises = self.browse(ids)
+        promises.invalidate_recordset(["state", "amount_kept", "date_closed"])
+        promises.modified(["state", "amount_kept"])
+        promises._refresh_debtor_stats()
+        by_state = defaultdict(list)
+        for promise_id, (state, _kept) in outcome.items():
+            by_state[state].append(promise_id)
+        self.browse(by_state.get("broken", []))._notify_broken()
+        self.env["collection.event"]._log(
+            "promise",
+            _(
+                "Promises judged: %(kept)s kept, %(partial)s partly kept, %(broken)s broken.",
+                kept=len(by_state.get("kept", [])),
+                partial=len(by_state.get("partial", [])),
+                broken=len(by_state.get("broken", [])),
+            ),
+            payload={state: len(promise_ids) for state, promise_ids in by_state.items()},
+        )
+        return dict(by_state)
+
+    @api.model
+    def _received_money(self, rows):
+        """{case id: [(date, amount), ...]} of the money received by the
+        cases of the promise ``rows`` that may count for them.
+
+        Internal portfolios: payments, statement lines and other credits
+        reconciled in accounting with the case's receivable lines (not credit
+        notes), dated by the credit line. External portfolios: what the
+        installments received since the promise was made (their paid amount
+        above the earliest open promise's baseline), of unknown date."""
+        internal = sorted({row[1] for row in rows if row[7] == "internal"})
+        money = defaultdict(list)
+        if internal:
+            earliest = min(row[4] for row in rows if row[7] == "internal")
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT i.case_id, cl.date, SUM(apr.amount)
+                      FROM collection_installment i
+                      JOIN account_partial_reconcile apr ON apr.debit_move_id = i.move_line_id
+                      JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                      JOIN account_move cm ON cm.id = cl.move_id
+                     WHERE i.case_id = ANY(%s) AND cl.date >= %s
+                       AND cm.move_type NOT IN ('out_refund', 'in_refund')
+                     GROUP BY i.case_id, cl.date
+                     ORDER BY i.case_id, cl.date
+                    """,
+                    internal,
+                    earliest,
+                )
+            )
+            for case_id, day, amount in self.env.cr.fetchall():
+                money[case_id].append([day, float(amount)])
+        baselines = {}
+        for row in rows:
+            if row[7] != "internal":
+                baselines[row[1]] = min(baselines.get(row[1], float("inf")), float(row[5] or 0.0))
+        if baselines:
+            paid = self.env["collection.case"].browse(list(baselines))._paid_baselines()
+            for case_id, baseline in baselines.items():
+                extra = paid.get(case_id, 0.0) - baseline
+                if extra > 0:
+                    money[case_id].append([None, extra])
+        return money
+
+    def _notify_broken(self):
+        """Tell the collectors: a to-do activity on each case, due today."""
+        if not self:
+            return
+        todo = self.env.ref("mail.mail_activity_data_todo", raise_if_not_found=False)
+        model_id = self.env["ir.model"]._get_id("collection.case")
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for promise in self.sudo():
+            case = promise.case_id
+            user = case.user_id or promise.user_id
+            vals_list.append(
+                {
+                    "res_model_id": model_id,
+                    "res_id": case.id,
+                    "activity_type_id": todo.id if todo else False,
+                    "user_id": user.id,
+                    "date_deadline": today,
+                    "summary": _("Broken promise"),
+                    "note": _(
+                        "%(debtor)s promised %(amount)s for %(date)s and did not pay.",
+                        debtor=case.partner_id.name,
+                        amount=promise.currency_id.format(promise.amount),
+                        date=promise.date_promise,
+                    ),
+                    "automated": True,
+                }
+            )
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(vals_list)
+
+    def _refresh_debtor_stats(self):
+        """Broken promises and kept rate of the debtors of ``self``, on all
+        their cases of the same company, and the cases' priority score."""
+        pairs = {(p.company_id.id, p.partner_id.id) for p in self.sudo()}
+        if pairs:
+            self.env["collection.case"]._refresh_promise_stats(pairs)

@@ -1,6 +1,11 @@
+import pytz
+
+from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+
+from ..tools import promises as promise_tools
 
 
 class ResPartner(models.Model):
@@ -17,6 +22,30 @@ class ResPartner(models.Model):
     collection_currency_id = fields.Many2one("res.currency", compute="_compute_collection_amounts")
     collection_other_phones = fields.Char(
         "Other Phones", help="Further phone numbers (E.164, comma separated) received with collection files."
+    )
+    collection_phone_ids = fields.One2many("collection.phone", "partner_id", string="Phone Book")
+    collection_do_not_contact = fields.Boolean(
+        "Do Not Contact",
+        tracking=True,
+        help="The debtor asked not to be contacted: every contact is refused unless a collection supervisor "
+        "overrides it with a reason.",
+    )
+    collection_channel_ids = fields.Many2many(
+        "collection.channel",
+        "res_partner_collection_channel_rel",
+        "partner_id",
+        "channel_id",
+        string="Authorised Channels",
+        help="Channels the debtor authorised for collection contacts; contact policies that require it "
+        "refuse the others.",
+    )
+    collection_latitude = fields.Float("Latitude", digits=(10, 7))
+    collection_longitude = fields.Float("Longitude", digits=(10, 7))
+    collection_promise_ids = fields.One2many("collection.promise", "partner_id", string="Promises to Pay")
+    collection_promise_count = fields.Integer("Promises", compute="_compute_collection_promise_stats")
+    collection_promise_broken_count = fields.Integer("Broken Promises", compute="_compute_collection_promise_stats")
+    collection_promise_kept_rate = fields.Float(
+        "Promises Kept (%)", compute="_compute_collection_promise_stats", digits=(5, 2)
     )
 
     @api.depends_context("company", "allowed_company_ids")
@@ -50,6 +79,86 @@ class ResPartner(models.Model):
             partner.collection_case_count = counts.get(key, 0)
             partner.collection_amount_open = amounts.get(key, 0.0)
             partner.collection_currency_id = company.currency_id
+
+    @api.depends("collection_promise_ids.state")
+    @api.depends_context("allowed_company_ids")
+    def _compute_collection_promise_stats(self):
+        """The debtor's promise history in the allowed companies, counted
+        as superuser (a figure, not the promises themselves)."""
+        groups = (
+            self.env["collection.promise"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "in", self.env.companies.ids)],
+                ["partner_id", "state"],
+                ["__count"],
+            )
+        )
+        counts = {}
+        for partner, state, count in groups:
+            counts.setdefault(partner.id, {})[state] = count
+        for partner in self:
+            by_state = counts.get(partner.commercial_partner_id.id, {})
+            rate = promise_tools.kept_rate(
+                by_state.get("kept", 0), by_state.get("partial", 0), by_state.get("broken", 0)
+            )
+            partner.collection_promise_count = sum(by_state.values())
+            partner.collection_promise_broken_count = by_state.get("broken", 0)
+            partner.collection_promise_kept_rate = rate or 0.0
+
+    def _collection_timezones(self, company):
+        """Time zones in which contact rules are checked for this debtor:
+        their own, else every time zone of their country (a contact must
+        suit all of them), else the company's, else UTC."""
+        self.ensure_one()
+        if self.tz:
+            return (self.tz,)
+        country = self.country_id or company.country_id
+        zones = pytz.country_timezones.get(country.code) if country else None
+        if zones:
+            return tuple(zones)
+        return (company.partner_id.tz or "UTC",)
+
+    def _collection_phone_numbers(self):
+        """The debtor's numbers, best first, as (E.164 number, valid):
+        mobile, phone, then the other phones and the phone book; numbers
+        flagged invalid last."""
+        self.ensure_one()
+        seen = {}
+        raw = [self.mobile, self.phone] + (self.collection_other_phones or "").split(",")
+        raw += self.collection_phone_ids.mapped("number")
+        invalid = set(self.collection_phone_ids.filtered(lambda p: not p.is_valid).mapped("number"))
+        for number in raw:
+            formatted = self._collection_format_phone(number)
+            if formatted and formatted not in seen:
+                seen[formatted] = formatted not in invalid
+        return sorted(seen.items(), key=lambda item: not item[1])
+
+    def _collection_format_phone(self, number):
+        """``number`` in E.164 for the debtor's country, or as typed when
+        it cannot be parsed."""
+        number = (number or "").strip()
+        if not number:
+            return False
+        return self._phone_format(number=number, country=self.country_id or self.env.company.country_id) or number
+
+    def _collection_flag_phone_invalid(self, number, interaction=None):
+        """Record ``number`` as invalid in the debtor's phone book (a wrong
+        number); the number stays on the debtor for the history."""
+        self.ensure_one()
+        Phone = self.env["collection.phone"].sudo()
+        formatted = self._collection_format_phone(number)
+        phone = Phone.search([("partner_id", "=", self.id), ("number", "=", formatted)], limit=1)
+        vals = {
+            "is_valid": False,
+            "date_invalid": fields.Datetime.now(),
+            "invalid_user_id": self.env.uid,
+            "note": _("Wrong number reported on %s.", interaction.case_id.name) if interaction else False,
+        }
+        if phone:
+            phone.write(vals)
+        else:
+            Phone.create({"partner_id": self.id, "number": formatted, **vals})
 
     def action_view_collection_cases(self):
         self.ensure_one()

@@ -1,1 +1,2 @@
+from . import collection_case_movement
 from . import collection_team_overview

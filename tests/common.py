@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import Command
@@ -114,6 +115,15 @@ class CollectionCommon(AccountTestInvoicingCommon):
                 ],
             }
         )
+
+    @contextmanager
+    def assertRefused(self, exception, text):
+        """Like ``assertRaises`` (which rolls the failed operation back,
+        unlike unittest's ``assertRaisesRegex``), and the message says
+        ``text``."""
+        with self.assertRaises(exception) as caught:
+            yield caught
+        self.assertIn(text, str(caught.exception))
 
     @classmethod
     def _new_user(cls, login, group, name):

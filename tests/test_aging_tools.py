@@ -35,13 +35,34 @@ class TestAgingTools(TransactionCase):
         self.assertLessEqual(aging.priority_score(10000, 10**9, 10), 100.0)
 
     def test_sql_formula_matches_python(self):
-        for days, residual in [(0, 10.0), (15, 999.5), (120, 123456.0), (800, 5.0)]:
+        cases = [
+            (0, 10.0, 0, None),
+            (15, 999.5, 1, 50.0),
+            (120, 123456.0, 3, 100.0),
+            (800, 5.0, 0, 0.0),
+            (2, 3.0, 0, 100.0),
+        ]
+        for days, residual, broken, kept_rate in cases:
             query = SQL(
                 "SELECT %s, %s",
-                SQL(aging.priority_score_sql("%(d)s", "%(r)s"), d=days, r=residual),
+                SQL(
+                    aging.priority_score_sql("%(d)s", "%(r)s", "%(b)s", "%(k)s::numeric"),
+                    d=days,
+                    r=residual,
+                    b=broken,
+                    k=kept_rate,
+                ),
                 SQL(aging.aging_bucket_sql_case("%(d)s"), d=days),
             )
             self.env.cr.execute(query)
             score, bucket = self.env.cr.fetchone()
-            self.assertAlmostEqual(float(score), aging.priority_score(days, residual), places=2)
+            self.assertAlmostEqual(float(score), aging.priority_score(days, residual, broken, kept_rate), places=2)
             self.assertEqual(bucket, aging.aging_bucket(days))
+
+    def test_promise_record_moves_the_score(self):
+        base = aging.priority_score(30, 1000)
+        self.assertEqual(aging.priority_score(30, 1000, 0, None), base, "no history: neutral")
+        self.assertAlmostEqual(aging.priority_score(30, 1000, 0, 100.0), base - 5.0, places=2)
+        self.assertAlmostEqual(aging.priority_score(30, 1000, 0, 50.0), base - 2.5, places=2)
+        self.assertAlmostEqual(aging.priority_score(30, 1000, 2, 0.0), base + 10.0, places=2)
+        self.assertEqual(aging.priority_score(0, 1.0, 0, 100.0), 0.0, "never below zero")

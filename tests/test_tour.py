@@ -67,3 +67,53 @@ class TestDistributionTour(HttpCase):
         self.start_tour(
             "/odoo/action-debt_collection.collection_case_action", "debt_collection_work_list", login="dc_tour_ana"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestLogCallTour(HttpCase):
+    """In headless Chromium: a collector logs a call with a promise to pay
+    from the work list kanban, in one dialog."""
+
+    def setUp(self):
+        super().setUp()
+        env = self.env
+        today = fields.Date.context_today(env.user)
+        self.collector = new_test_user(
+            env, "dc_tour_caller", "debt_collection.group_collection_user", name="Carla Caller", tz="UTC"
+        )
+        team = env["collection.team"].create(
+            {"name": "Call Team", "member_ids": [Command.create({"user_id": self.collector.id, "daily_capacity": 10})]}
+        )
+        portfolio = env["collection.portfolio"].create(
+            {"name": "Call Portfolio", "kind": "external", "team_id": team.id, "state": "active"}
+        )
+        # no country: no contact policy restricts the hour the tour runs at
+        debtor = env["res.partner"].create({"name": "Tour Caller", "mobile": "+57 300 555 0199"})
+        self.case = env["collection.case"].create(
+            {
+                "portfolio_id": portfolio.id,
+                "team_id": team.id,
+                "user_id": self.collector.id,
+                "partner_id": debtor.id,
+                "installment_ids": [
+                    Command.create({"name": "1", "date_due": today - timedelta(days=12), "amount": 240.0})
+                ],
+            }
+        )
+        env["collection.case"]._plan_today()
+        self.assertEqual(self.case.today_user_id, self.collector)
+
+    def test_collector_logs_a_call_with_a_promise(self):
+        self.start_tour(
+            "/odoo/action-debt_collection.collection_case_action", "debt_collection_log_call", login="dc_tour_caller"
+        )
+        interaction = self.case.interaction_ids
+        self.assertEqual(len(interaction), 1)
+        self.assertEqual(interaction.user_id, self.collector)
+        self.assertEqual(interaction.result_id, self.env.ref("debt_collection.collection_result_promise"))
+        self.assertEqual(interaction.phone, "+573005550199")
+        self.assertEqual(interaction.note, "Will pay on Friday after payday")
+        promise = interaction.promise_ids
+        self.assertEqual((promise.amount, promise.state), (120.0, "open"))
+        self.assertEqual(promise.date_promise, fields.Date.today() + timedelta(days=3))
+        self.assertEqual(self.case.next_promise_date, promise.date_promise)

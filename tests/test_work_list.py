@@ -145,7 +145,14 @@ class TestWorkList(CollectionCommon):
         action_due = self._case(self._debtor("Action due"), self.collector_a, installments=((-20, 45.0),))
         Promise = self.env["collection.promise"].with_user(self.collector_a)
         Promise.create({"case_id": promise_today.id, "date_promise": self.today, "amount": 5.0})
-        Promise.create({"case_id": promise_late.id, "date_promise": self.today - timedelta(days=3), "amount": 5.0})
+        Promise.create(
+            {
+                "case_id": promise_late.id,
+                "date_made": self.today - timedelta(days=5),
+                "date_promise": self.today - timedelta(days=3),
+                "amount": 5.0,
+            }
+        )
         Promise.create({"case_id": promise_later.id, "date_promise": self.today + timedelta(days=7), "amount": 5.0})
         callback.with_user(self.collector_a).activity_schedule(
             "mail.mail_activity_data_call", date_deadline=self.today, user_id=self.collector_a.id
@@ -172,7 +179,12 @@ class TestWorkList(CollectionCommon):
         # a broken promise raises the score
         score = plain_small.priority_score
         self.env["collection.promise"].create(
-            {"case_id": plain_small.id, "date_promise": self.today - timedelta(days=9), "amount": 1.0}
+            {
+                "case_id": plain_small.id,
+                "date_made": self.today - timedelta(days=10),
+                "date_promise": self.today - timedelta(days=9),
+                "amount": 1.0,
+            }
         ).write({"state": "broken"})
         self.assertEqual(plain_small.broken_promise_count, 1)
         self.assertGreater(plain_small.priority_score, score)
@@ -341,6 +353,7 @@ class TestWorkList(CollectionCommon):
         broken = Promise.create(
             {
                 "case_id": cases[1].id,
+                "date_made": self.today - timedelta(days=3),
                 "date_promise": self.today - timedelta(days=1),
                 "amount": 10.0,
                 "user_id": self.collector_a.id,

@@ -45,26 +45,30 @@ def days_overdue(oldest_due_date, today):
     return max((today - oldest_due_date).days, 0)
 
 
-def priority_score(days, residual, broken_promises=0):
+def priority_score(days, residual, broken_promises=0, kept_rate=None):
     """Priority of a case on the work list, 0..100.
 
-    Older debt, larger balances and broken promises come first: up to 50 points
-    for age (a year or more gives all 50), up to 40 for the balance on a log
-    scale (1 000 000 or more gives all 40), 5 per broken promise up to 10.
+    Older debt, larger balances and a poor promise record come first: up to
+    50 points for age (a year or more gives all 50), up to 40 for the balance
+    on a log scale (1 000 000 or more gives all 40), 5 per broken promise of
+    the debtor up to 10, minus up to 5 for a debtor who keeps their promises
+    (``kept_rate``, 0-100, None without any judged promise). Never below 0.
     """
     if residual is None or residual <= 0:
         return 0.0
     age = min(max(days or 0, 0), 365) / 365.0 * 50.0
     amount = min(math.log10(1.0 + residual) / 6.0, 1.0) * 40.0
     promises = min(max(broken_promises or 0, 0) * 5.0, 10.0)
-    return round(age + amount + promises, 2)
+    reliable = min(max(kept_rate, 0.0), 100.0) / 100.0 * 5.0 if kept_rate is not None else 0.0
+    return round(max(age + amount + promises - reliable, 0.0), 2)
 
 
-def priority_score_sql(days_expr, residual_expr, broken_expr="0"):
+def priority_score_sql(days_expr, residual_expr, broken_expr="0", kept_rate_expr="NULL"):
     """The same formula as :func:`priority_score`, as a SQL expression."""
     return (
-        f"CASE WHEN {residual_expr} <= 0 THEN 0 ELSE ROUND(("
+        f"CASE WHEN {residual_expr} <= 0 THEN 0 ELSE ROUND(GREATEST("
         f"LEAST(GREATEST({days_expr}, 0), 365) / 365.0 * 50.0"
         f" + LEAST(LOG(1.0 + {residual_expr}) / 6.0, 1.0) * 40.0"
-        f" + LEAST(GREATEST({broken_expr}, 0) * 5.0, 10.0))::numeric, 2) END"
+        f" + LEAST(GREATEST({broken_expr}, 0) * 5.0, 10.0)"
+        f" - COALESCE(LEAST(GREATEST(({kept_rate_expr})::numeric, 0), 100) / 100.0 * 5.0, 0), 0)::numeric, 2) END"
     )

@@ -1,0 +1,263 @@
+from datetime import timedelta
+
+from odoo import _
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.misc import format_date
+from odoo.tools.misc import format_datetime
+
+from ..tools import contact_rules
+from .collection_channel import VISIT_CHANNELS
+
+# contacts read for the frequency rules: the longest period or gap, plus a day
+MIN_LOOKBACK_DAYS = 8
+
+
+class CollectionCase(models.Model):
+    """Working a case: interactions, contact rules, disputes (the case side)."""
+
+    _inherit = "collection.case"
+
+    interaction_ids = fields.One2many("collection.interaction", "case_id", string="Interactions")
+    last_interaction_date = fields.Datetime(
+        "Last Action", readonly=True, help="Last interaction logged, contact or not."
+    )
+    dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
+    open_dispute_count = fields.Integer("Open Disputes", compute="_compute_open_dispute_count")
+    partner_phone_ids = fields.One2many(related="partner_id.collection_phone_ids", string="Phone Book")
+    partner_other_phones = fields.Char(related="partner_id.collection_other_phones")
+    partner_do_not_contact = fields.Boolean(related="partner_id.collection_do_not_contact", string="Do Not Contact")
+    partner_tz = fields.Selection(related="partner_id.tz", string="Debtor Time Zone")
+    partner_street = fields.Char(related="partner_id.street", string="Street")
+    partner_street2 = fields.Char(related="partner_id.street2", string="Street 2")
+    partner_city = fields.Char(related="partner_id.city", string="City")
+    partner_zip = fields.Char(related="partner_id.zip", string="ZIP")
+    partner_state_id = fields.Many2one(related="partner_id.state_id", string="State / Province")
+    partner_country_id = fields.Many2one(related="partner_id.country_id", string="Country")
+    partner_latitude = fields.Float(related="partner_id.collection_latitude", string="Latitude")
+    partner_longitude = fields.Float(related="partner_id.collection_longitude", string="Longitude")
+    partner_child_ids = fields.One2many(related="partner_id.child_ids", string="Contacts")
+    movement_ids = fields.One2many("collection.case.movement", compute="_compute_movement_ids", string="Movements")
+
+    def _compute_open_dispute_count(self):
+        counts = dict(
+            self.env["collection.dispute"]._read_group(
+                [("case_id", "in", self.ids), ("state", "in", ("open", "review"))], ["case_id"], ["__count"]
+            )
+        )
+        for case in self:
+            case.open_dispute_count = counts.get(case, 0)
+
+    def _compute_movement_ids(self):
+        # read from the accounting view each time: a new case would otherwise
+        # keep the empty list it was created with until the end of the transaction
+        movements = self.env["collection.case.movement"].search([("case_id", "in", self.ids)])
+        by_case = movements.grouped("case_id")
+        for case in self:
+            case.movement_ids = by_case.get(case, movements.browse())
+
+    # ------------------------------------------------------------------
+    # Contact rules
+    # ------------------------------------------------------------------
+    def _contact_verdict(self, channel_code, when=None):
+        """Whether the debtor may be contacted through ``channel_code`` at
+        ``when`` (now by default) under the contact policy that applies to
+        them. Returns (verdict, policy, time zones); a few queries, no
+        more, whatever the debtor's history."""
+        self.ensure_one()
+        when = when or fields.Datetime.now()
+        debtor = self.partner_id.sudo()
+        policy = self.env["collection.contact.policy"]._policy_for(debtor.country_id.id, self.company_id.id)
+        timezones = debtor._collection_timezones(self.company_id)
+        rules = policy._rules(when) if policy else None
+        contacts = self._recent_contacts(when, rules)
+        verdict = contact_rules.check_contact(
+            rules,
+            when,
+            channel_code,
+            contacts,
+            timezones,
+            do_not_contact=debtor.collection_do_not_contact,
+            authorised_channels=frozenset(debtor.collection_channel_ids.mapped("code")),
+            visit_channels=VISIT_CHANNELS,
+        )
+        return verdict, policy, timezones
+
+    def _recent_contacts(self, when, rules):
+        """The debtor's outbound contacts in this company over the period
+        the rules look back on, in one query."""
+        self.ensure_one()
+        if rules is None:
+            return ()
+        lookback = max(
+            [MIN_LOOKBACK_DAYS, rules.conversation_gap_days + 1] + [limit.period_days + 1 for limit in rules.limits]
+        )
+        self.env["collection.interaction"].flush_model(
+            ["partner_id", "company_id", "direction", "voided", "date_start", "channel_code", "is_conversation"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT date_start, channel_code, is_conversation
+                  FROM collection_interaction
+                 WHERE partner_id = %s AND company_id = %s AND direction = 'outbound'
+                   AND voided IS NOT TRUE AND date_start > %s AND date_start <= %s
+                """,
+                self.partner_id.id,
+                self.company_id.id,
+                when - timedelta(days=lookback),
+                when,
+            )
+        )
+        return tuple(
+            contact_rules.Contact(start, code or "other", bool(conversation))
+            for start, code, conversation in self.env.cr.fetchall()
+        )
+
+    def _contact_refusal_message(self, verdict, policy, timezones, channel):
+        """The translated message of a refused contact: which rule, and when
+        contact is next allowed (debtor's time and the user's)."""
+        self.ensure_one()
+        params = verdict.params
+        debtor = self.partner_id.name
+        policy_name = policy.name or _("the contact policy")
+        rule = verdict.rule
+        if rule == "do_not_contact":
+            reason = _("%s asked not to be contacted (Do Not Contact).", debtor)
+        elif rule == "channel_not_authorised":
+            reason = _("%(debtor)s has not authorised contact by %(channel)s.", debtor=debtor, channel=channel.name)
+        elif rule == "visits_forbidden":
+            reason = _("%s does not allow field visits.", policy_name)
+        elif rule == "holiday":
+            reason = _(
+                "It is a public holiday (%(holiday)s) and %(policy)s forbids contact on holidays.",
+                holiday=params.get("holiday") or _("holiday"),
+                policy=policy_name,
+            )
+        elif rule == "hours":
+            reason = _(
+                "It is %(local)s for the debtor (%(tz)s), outside the hours allowed by %(policy)s.",
+                local=format_datetime(self.env, params["local"].replace(tzinfo=None), tz="UTC", dt_format="EEE HH:mm"),
+                tz=params["tz"],
+                policy=policy_name,
+            )
+        elif rule == "limit":
+            scope = params.get("scope")
+            if scope == "channels":
+                reason = _(
+                    "%(policy)s allows at most %(max)s different channel(s) in %(days)s day(s).",
+                    policy=policy_name,
+                    max=params["max_contacts"],
+                    days=params["period_days"],
+                )
+            else:
+                reason = _(
+                    "%(policy)s allows at most %(max)s contact(s)%(what)s in %(days)s day(s); %(count)s already made.",
+                    policy=policy_name,
+                    max=params["max_contacts"],
+                    what=_(" by %s", channel.name) if scope == "channel" else "",
+                    days=params["period_days"],
+                    count=params["count"],
+                )
+        elif rule == "conversation_gap":
+            reason = _(
+                "%(policy)s: no %(channel)s within %(days)s day(s) of a conversation (on %(since)s).",
+                policy=policy_name,
+                channel=channel.name,
+                days=params["days"],
+                since=format_date(self.env, params["since"]),
+            )
+        else:
+            reason = _("The contact policy refuses this contact.")
+        if verdict.next_allowed:
+            after = _(
+                "Contact is allowed again from %(debtor_time)s (debtor's time, %(tz)s), %(user_time)s your time.",
+                debtor_time=format_datetime(self.env, verdict.next_allowed, tz=timezones[0], dt_format="short"),
+                tz=timezones[0],
+                user_time=format_datetime(self.env, verdict.next_allowed, dt_format="short"),
+            )
+        else:
+            after = _("Contact stays refused until this changes.")
+        return _("Contact refused for %(case)s. %(reason)s %(after)s", case=self.name, reason=reason, after=after)
+
+    def _automatic_contact_allowed(self, channel_code, when=None):
+        """The open cases of ``self`` on which an automatic step (message,
+        letter, call task) may run through ``channel_code`` now: something
+        overdue outside open disputes, and allowed by the contact rules.
+        Strategies call this before acting."""
+        allowed = self.browse()
+        for case in self.filtered(lambda c: c.state == "open" and c.amount_overdue > 0):
+            if case._contact_verdict(channel_code, when)[0].allowed:
+                allowed |= case
+        return allowed
+
+    # ------------------------------------------------------------------
+    # Actions: log a call or another contact
+    # ------------------------------------------------------------------
+    def action_start_call(self):
+        """Stamp the start of a call and open the dialog to log it. A call
+        the contact rules refuse is stopped here for collectors; supervisors
+        see why and may override with a reason."""
+        self.ensure_one()
+        call = self.env.ref("debt_collection.collection_channel_call")
+        now = fields.Datetime.now()
+        verdict, policy, timezones = self._contact_verdict(call.code, now)
+        if not verdict.allowed and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise UserError(self._contact_refusal_message(verdict, policy, timezones, call))
+        return self._interaction_log_action(call, now, started=True)
+
+    def action_log_contact(self):
+        """Open the dialog to log a visit, e-mail, SMS, letter or other contact."""
+        self.ensure_one()
+        return self._interaction_log_action(self.env["collection.channel"], fields.Datetime.now(), started=False)
+
+    def _interaction_log_action(self, channel, start, started):
+        if self.state != "open":
+            raise UserError(_("The case %s is closed.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log a Call") if started else _("Log a Contact"),
+            "res_model": "collection.interaction.log",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_case_id": self.id,
+                "default_channel_id": channel.id,
+                "default_date_start": fields.Datetime.to_string(start),
+                "default_call_started": started,
+            },
+        }
+
+    def action_open_phone_book(self):
+        """The debtor's phone book as an editable list: collectors add the
+        numbers they find and flag or clear wrong ones."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Phone Book of %s", self.partner_id.name),
+            "res_model": "collection.phone",
+            "view_mode": "list",
+            "domain": [("partner_id", "=", self.partner_id.id)],
+            "context": {"default_partner_id": self.partner_id.id},
+            "target": "new",
+        }
+
+    def action_view_interactions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_interaction_action")
+        action["domain"] = [("case_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_open_dispute(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Open a Dispute"),
+            "res_model": "collection.dispute",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }

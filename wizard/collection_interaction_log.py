@@ -1,0 +1,181 @@
+from odoo import Command
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+
+from ..models.collection_interaction import DIRECTIONS
+
+
+class CollectionInteractionLog(models.TransientModel):
+    """The dialog a collector fills in after a call or another contact: the
+    result and, when the result asks for it, the promise to pay, the
+    call-back time or the dispute, all in one step. Logging creates the
+    ``collection.interaction`` (and its promise or dispute) and applies the
+    result's effects; the contact rules are checked again at that moment."""
+
+    _name = "collection.interaction.log"
+    _description = "Log a Collection Interaction"
+
+    case_id = fields.Many2one("collection.case", required=True, readonly=True)
+    partner_id = fields.Many2one(related="case_id.partner_id", string="Debtor")
+    currency_id = fields.Many2one(related="case_id.currency_id")
+    amount_residual = fields.Monetary(related="case_id.amount_residual", string="Balance")
+    amount_overdue = fields.Monetary(related="case_id.amount_overdue", string="Overdue")
+    call_started = fields.Boolean(readonly=True)
+    channel_id = fields.Many2one("collection.channel", required=True)
+    channel_code = fields.Char(related="channel_id.code")
+    direction = fields.Selection(DIRECTIONS, required=True, default="outbound")
+    date_start = fields.Datetime("Started", required=True, default=fields.Datetime.now)
+    phone = fields.Char("Phone Used", compute="_compute_contact_point", store=True, readonly=False)
+    phone_numbers = fields.Text("Debtor's Numbers", compute="_compute_phone_numbers")
+    email = fields.Char("E-mail Used", compute="_compute_contact_point", store=True, readonly=False)
+    result_id = fields.Many2one(
+        "collection.result",
+        domain="['|', ('channel_ids', '=', False), ('channel_ids', 'in', channel_id)]",
+    )
+    requires_promise = fields.Boolean(related="result_id.requires_promise")
+    is_callback = fields.Boolean(related="result_id.is_callback")
+    is_dispute = fields.Boolean(related="result_id.is_dispute")
+    is_wrong_number = fields.Boolean(related="result_id.is_wrong_number")
+    note = fields.Text()
+    next_action_date = fields.Date("Next Action")
+    callback_date = fields.Datetime("Call Back At")
+    promise_amount = fields.Monetary("Promised Amount")
+    promise_date = fields.Date("Promised For")
+    promise_installment_ids = fields.Many2many(
+        "collection.installment",
+        "collection_interaction_log_promise_installment_rel",
+        string="Installments Promised",
+        domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial'))]",
+    )
+    dispute_reason_id = fields.Many2one("collection.dispute.reason")
+    dispute_installment_ids = fields.Many2many(
+        "collection.installment",
+        "collection_interaction_log_dispute_installment_rel",
+        string="Installments Contested",
+        domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial'))]",
+    )
+    dispute_amount = fields.Monetary("Disputed Amount")
+    dispute_description = fields.Text("Debtor's Claim")
+    latitude = fields.Float(digits=(10, 7))
+    longitude = fields.Float(digits=(10, 7))
+    attachment_ids = fields.Many2many(
+        "ir.attachment", "collection_interaction_log_attachment_rel", string="Photos and Files"
+    )
+    contact_warning = fields.Text(compute="_compute_contact_warning")
+    can_override = fields.Boolean(compute="_compute_contact_warning")
+    override_reason = fields.Char(help="Supervisors only: why this contact is allowed against the contact policy.")
+
+    @api.depends("channel_id", "case_id")
+    def _compute_contact_point(self):
+        for wizard in self:
+            partner = wizard.case_id.partner_id
+            if wizard.channel_id and wizard.channel_id._uses_phone():
+                numbers = partner._collection_phone_numbers() if partner else []
+                wizard.phone = numbers[0][0] if numbers and numbers[0][1] else wizard.phone
+                wizard.email = False
+            elif wizard.channel_id and wizard.channel_id._uses_email():
+                wizard.email = partner.email
+                wizard.phone = False
+            else:
+                wizard.phone = wizard.email = False
+
+    @api.depends("case_id")
+    def _compute_phone_numbers(self):
+        for wizard in self:
+            partner = wizard.case_id.partner_id
+            numbers = partner._collection_phone_numbers() if partner else []
+            lines = []
+            for number, valid in numbers:
+                lines.append(number if valid else _("%s (reported wrong)", number))
+            wizard.phone_numbers = "\n".join(lines)
+
+    @api.depends("case_id", "channel_id", "direction", "date_start")
+    def _compute_contact_warning(self):
+        supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+        for wizard in self:
+            wizard.contact_warning = False
+            wizard.can_override = False
+            if not (wizard.case_id and wizard.channel_id and wizard.date_start) or wizard.direction != "outbound":
+                continue
+            verdict, policy, timezones = wizard.case_id._contact_verdict(wizard.channel_id.code, wizard.date_start)
+            if not verdict.allowed:
+                wizard.contact_warning = wizard.case_id._contact_refusal_message(
+                    verdict, policy, timezones, wizard.channel_id
+                )
+                wizard.can_override = supervisor
+
+    @api.onchange("result_id")
+    def _onchange_result_id(self):
+        case = self.case_id
+        if self.requires_promise and not self.promise_amount:
+            self.promise_amount = case.amount_overdue or case.amount_residual
+        if self.is_dispute and not self.dispute_installment_ids:
+            overdue = case.installment_ids.filtered(
+                lambda i: i.state in ("pending", "partial") and not i.is_disputed and i.days_overdue > 0
+            )
+            self.dispute_installment_ids = overdue
+            self.dispute_amount = sum(overdue.mapped("amount_residual"))
+
+    @api.onchange("dispute_installment_ids")
+    def _onchange_dispute_installment_ids(self):
+        self.dispute_amount = sum(self.dispute_installment_ids.mapped("amount_residual"))
+
+    def action_log(self):
+        """Create the interaction with what the result requires, apply its
+        effects, and close the dialog."""
+        self.ensure_one()
+        if not self.result_id:
+            raise UserError(_("Choose the result of the contact."))
+        vals = {
+            "case_id": self.case_id.id,
+            "channel_id": self.channel_id.id,
+            "direction": self.direction,
+            "date_start": self.date_start,
+            "date_end": fields.Datetime.now(),
+            "phone": self.phone if self.channel_id._uses_phone() else False,
+            "email": self.email if self.channel_id._uses_email() else False,
+            "result_id": self.result_id.id,
+            "note": self.note,
+            "next_action_date": self.next_action_date,
+            "callback_date": self.callback_date if self.is_callback else False,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "override_reason": self.override_reason,
+        }
+        if self.requires_promise:
+            if not self.promise_amount or not self.promise_date:
+                raise UserError(_("Enter the amount and the date of the promise to pay."))
+            vals["promise_ids"] = [
+                Command.create(
+                    {
+                        "case_id": self.case_id.id,
+                        "amount": self.promise_amount,
+                        "date_promise": self.promise_date,
+                        "installment_ids": [Command.set(self.promise_installment_ids.ids)],
+                        "channel_id": self.channel_id.id,
+                    }
+                )
+            ]
+        if self.is_dispute:
+            if not self.dispute_reason_id:
+                raise UserError(_("Choose the reason of the dispute."))
+            vals["dispute_ids"] = [
+                Command.create(
+                    {
+                        "case_id": self.case_id.id,
+                        "reason_id": self.dispute_reason_id.id,
+                        "installment_ids": [Command.set(self.dispute_installment_ids.ids)],
+                        "amount": self.dispute_amount,
+                        "description": self.dispute_description,
+                    }
+                )
+            ]
+        interaction = self.env["collection.interaction"].create(vals)
+        if self.attachment_ids:
+            attachments = self.attachment_ids.filtered(lambda a: a.create_uid == self.env.user or self.env.su)
+            attachments.sudo().write({"res_model": interaction._name, "res_id": interaction.id})
+            interaction.sudo().attachment_ids = [Command.set(attachments.ids)]
+        return {"type": "ir.actions.act_window_close"}
