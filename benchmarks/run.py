@@ -15,11 +15,15 @@ Scenarios:
       wizard's preview and of its application, count and amount spread;
       anchor: a round-robin ``write`` of the collector through the ORM (what
       a list view's mass edit does), on a sample, extrapolated.
+  P7  contact-rule check per call (debtor's policy, history and time
+      zones read from the database, then the pure rule function) on 1 000
+      cases of the world with 12 contacts of history each; anchor: the pure
+      function alone on the same inputs.
   W1  one page (40 cards) of a collector's work-list kanban: queries and
       milliseconds for a collector holding ~2 000 cases of the world vs one
       holding 50 (the count must not grow with the data).
 
-The world (P4, W1) is generated once per run, reproducibly from the seed, in
+The world (P4, P7, W1) is generated once per run, reproducibly from the seed, in
 set-based SQL: debtors, one case per debtor, installments (4 per case on
 average), 50 collectors in 5 teams, 10 zones by city. Its generation time is
 reported.
@@ -36,20 +40,26 @@ import os
 import random
 import re
 import time
+from collections import Counter
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 
 from odoo import Command
 from odoo.tools import SQL
 
 from odoo.addons.debt_collection.tools import aging
+from odoo.addons.debt_collection.tools import contact_rules
 from odoo.addons.debt_collection.tools import zones as zone_tools
 
 SIZE = float(os.environ.get("DC_BENCH_SIZE", "0.01"))
 SEED = int(os.environ.get("DC_BENCH_SEED", "42"))
-SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", "P1,P4,W1").split(",") if s.strip()]
+SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", "P1,P4,P7,W1").split(",") if s.strip()]
 JSON_OUT = os.environ.get("DC_BENCH_JSON", "benchmark.json")
 BASE_IMPORT_SAMPLE = int(os.environ.get("DC_BENCH_BASE_IMPORT_SAMPLE", "2000"))
+# contact-rule checks measured by P7, and the contacts of history of each debtor
+P7_SAMPLE = 1000
+P7_HISTORY = 12
 
 FIRST = ["María", "José", "Lucía", "Andrés", "Camila", "Jorge", "Ivan", "Elena", "Georgi", "Petya", "John", "Emily"]
 LAST = ["González", "Rodríguez", "Pérez", "Gómez", "Petrov", "Ivanova", "Dimitrov", "Smith", "Johnson", "Brown"]
@@ -439,6 +449,7 @@ def world():
     _phase("analyze", phase)
     seconds = time.perf_counter() - t0
     WORLD.update(
+        case_ids=case_ids,
         portfolio=portfolio,
         collectors=collectors,
         teams=teams,
@@ -610,8 +621,86 @@ def scenario_w1():
     report("W1", f"work-list page ms ({big_len} vs {small_len} cases)", big_ms, small_ms, "ms", False)
 
 
-SCENARIO_FUNCTIONS = {"P1": scenario_p1, "P4": scenario_p4, "W1": scenario_w1}
-WORLD_SCENARIOS = {"P4", "W1"}
+def scenario_p7():
+    """Contact-rule check per call on cases of the world: Colombian debtors
+    under Ley 2300 (authorised channels, one contact a day, one channel a
+    week, holidays) and US debtors without a time zone under Regulation F
+    (every US time zone must agree), each with a 40-day history of contacts.
+    Anchor: the pure rule function alone on the same inputs, without the
+    database round trips (policy lookup, debtor, history)."""
+    data = world()
+    rng = random.Random(SEED + 7)
+    Case = env["collection.case"]
+    cases = Case.browse(rng.sample(data["case_ids"], min(P7_SAMPLE, len(data["case_ids"]))))
+    us = env.ref("base.us")
+    channels = {c.code: c for c in env["collection.channel"].search([])}
+    results_by_code = {r.code: r for r in env["collection.result"].search([])}
+    user = data["collectors"][0]
+    half = len(cases) // 2
+    colombian, american = cases[:half], cases[half:]
+    american.partner_id.write({"country_id": us.id, "tz": False})
+    colombian.partner_id.write({"collection_channel_ids": [Command.set([channels[c].id for c in ("call", "email")])]})
+    # a history of 12 contacts over 40 days per debtor, written in one COPY
+    now = fields_now()
+    when = datetime(2026, 12, 2, 16, 0)  # a Wednesday, 11:00 in Bogotá and New York, 6:00 in Honolulu
+    rows = []
+    for case in cases:
+        for _i in range(P7_HISTORY):
+            code = rng.choice(("call", "call", "call", "email"))
+            result = results_by_code["CONTACTED" if rng.random() < 0.2 else "NO_ANSWER"]
+            start = when - timedelta(days=rng.randint(1, 40), hours=rng.randint(0, 8))
+            rows.append(
+                (case.id, case.partner_id.id, case.company_id.id, case.portfolio_id.id, user.id,
+                 channels[code].id, code, "outbound", start, start + timedelta(minutes=2), 2.0,
+                 result.id, result.is_contact, False, user.id, now, user.id, now)
+            )  # fmt: skip
+    _copy(
+        "collection_interaction",
+        ["case_id", "partner_id", "company_id", "portfolio_id", "user_id", "channel_id", "channel_code",
+         "direction", "date_start", "date_end", "duration", "result_id", "is_conversation", "voided",
+         "create_uid", "create_date", "write_uid", "write_date"],
+        rows,
+    )  # fmt: skip
+    env.cr.execute(SQL("ANALYZE collection_interaction"))
+    env.invalidate_all()
+    inputs = []
+    timings = []
+    verdicts = Counter()
+    for case_id in cases.ids:
+        # one case at a time, as a request checks the case it works on
+        env.invalidate_all()
+        case = Case.browse(case_id)
+        t0 = time.perf_counter()
+        verdict, policy, zones = case._contact_verdict("call", when)
+        timings.append((time.perf_counter() - t0) * 1000.0)
+        verdicts[verdict.rule or "allowed"] += 1
+        debtor = case.partner_id
+        rules = policy._rules(when) if policy else None
+        authorised = frozenset(debtor.collection_channel_ids.mapped("code"))
+        inputs.append((rules, case._recent_contacts(when, rules), zones, debtor.collection_do_not_contact, authorised))
+    pure = []
+    for rules, contacts, zones, dnc, authorised in inputs:
+        t0 = time.perf_counter()
+        contact_rules.check_contact(
+            rules, when, "call", contacts, zones, do_not_contact=dnc, authorised_channels=authorised
+        )
+        pure.append((time.perf_counter() - t0) * 1000.0)
+    timings.sort()
+    pure.sort()
+    mean = sum(timings) / len(timings)
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(
+        f"P7: {len(cases)} checks ({len(colombian)} Ley 2300, {len(american)} Regulation F over every US time zone), "
+        f"{P7_HISTORY} contacts of history each: mean {mean:.2f} ms, p95 {p95:.2f} ms, max {timings[-1]:.2f} ms; "
+        f"pure function mean {sum(pure) / len(pure):.3f} ms; verdicts {dict(verdicts)}",
+        flush=True,
+    )
+    report("P7", "contact-rule check, mean ms (vs pure function)", mean, sum(pure) / len(pure), "ms", False)
+    report("P7", "contact-rule check, p95 ms (vs pure function)", p95, pure[int(len(pure) * 0.95) - 1], "ms", False)
+
+
+SCENARIO_FUNCTIONS = {"P1": scenario_p1, "P4": scenario_p4, "P7": scenario_p7, "W1": scenario_w1}
+WORLD_SCENARIOS = {"P4", "P7", "W1"}
 
 print(f"{'':4} {'':46} {'ours':>14} {'anchor':>14} {'ratio':>9}")
 if WORLD_SCENARIOS & set(SCENARIOS):

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from markupsafe import Markup
 from markupsafe import escape
 
@@ -10,6 +12,8 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
 DIRECTIONS = [("outbound", "Outbound"), ("inbound", "Inbound")]
+# clocks of phones and browsers drift: a start this far ahead of the server is accepted
+FUTURE_TOLERANCE = timedelta(minutes=5)
 # what a supervisor may correct on a logged interaction (each change is logged)
 CORRECTABLE_FIELDS = {
     "result_id",
@@ -138,9 +142,17 @@ class CollectionInteraction(models.Model):
         Case = self.env["collection.case"]
         supervisor = self.env.su or self.env.user.has_group("debt_collection.group_collection_supervisor")
         checked = []
+        now = fields.Datetime.now()
         for vals in vals_list:
-            vals.setdefault("date_end", fields.Datetime.now())
-            vals.setdefault("date_start", fields.Datetime.now())
+            vals.setdefault("date_end", now)
+            vals.setdefault("date_start", now)
+            start = fields.Datetime.to_datetime(vals["date_start"])
+            if start > now + FUTURE_TOLERANCE:
+                raise ValidationError(
+                    _("An interaction is logged once it has started: its start cannot be in the future.")
+                )
+            if fields.Datetime.to_datetime(vals["date_end"]) < start:
+                raise ValidationError(_("An interaction cannot end before it starts."))
             case = Case.browse(vals.get("case_id"))
             if case and case.state == "closed" and not supervisor:
                 raise UserError(_("The case %s is closed: interactions can no longer be logged on it.", case.name))

@@ -38,7 +38,8 @@ class CollectionPhone(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            vals["number"] = self._formatted(vals.get("partner_id"), vals.get("number"))
+            partner_id = vals.get("partner_id") or self.env.context.get("default_partner_id")
+            vals["number"] = self._formatted(partner_id, vals.get("number"))
         return super().create(vals_list)
 
     def write(self, vals):

@@ -22,6 +22,8 @@ Debtors, creditors, portfolios and external cases get XML ids
 
 import logging
 import random
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from odoo import Command
@@ -284,6 +286,7 @@ class CollectionPortfolio(models.Model):
         internal_cases = demo._demo_internal_cases(internal, debtors, today)
         demo._demo_distribute(andino_cases, toplo_cases, internal_cases, debtors, rng, today)
         demo._demo_work_list(andino_cases, toplo_cases, today)
+        demo._demo_interactions(andino_cases, toplo_cases, today)
         Case = demo.env["collection.case"]
         Case._refresh_aging()
         Case._refresh_work_tier()
@@ -309,6 +312,11 @@ class CollectionPortfolio(models.Model):
             + [("BG", *row) for row in DEBTORS_BG]
             + [(row[2], *row[:2], *row[3:]) for row in DEBTORS_INTERNAL]
         )
+        # Colombian debtors authorised these channels (Ley 2300 contacts them through no other)
+        authorised = [
+            self.env.ref(f"debt_collection.collection_channel_{code}").id
+            for code in ("call", "sms", "whatsapp", "email")
+        ]
         records = []
         for country, key, name, city, zip_code, street, mobile, phone, email, vat in rows:
             records.append(
@@ -325,6 +333,7 @@ class CollectionPortfolio(models.Model):
                         "phone": phone or False,
                         "email": email or False,
                         "vat": vat or False,
+                        "collection_channel_ids": [Command.set(authorised if country == "CO" else [])],
                     },
                 )
             )
@@ -628,3 +637,104 @@ class CollectionPortfolio(models.Model):
                 "resubmission_note": "Debtor abroad until the end of the week.",
             }
         )
+
+    @api.model
+    def _demo_interactions(self, andino_cases, toplo_cases, today):
+        """A few days of calls on the collectors' cases (at hours the
+        debtors' contact policy allows), a wrong number, a call-back, a
+        dispute in review and a debtor who asked not to be contacted."""
+        ref = self.env.ref
+        call = ref("debt_collection.collection_channel_call")
+        results = {
+            code: ref(f"debt_collection.collection_result_{code}")
+            for code in ("no_answer", "contacted", "voicemail", "wrong_number", "callback", "dispute")
+        }
+        Interaction = self.env["collection.interaction"]
+        maria = ref("debt_collection.user_collector_maria")
+        ivan = ref("debt_collection.user_collector_ivan")
+        worked = andino_cases.filtered(lambda c: c.user_id == maria and c.state == "open")[2:6]
+        script = ["no_answer", "voicemail", "contacted"]
+        for case in worked:
+            for days_ago, code in zip((6, 4, 2), script, strict=True):
+                start = self._demo_allowed_time(case, call, today - timedelta(days=days_ago))
+                if start:
+                    Interaction.with_user(maria).create(
+                        {
+                            "case_id": case.id,
+                            "channel_id": call.id,
+                            "result_id": results[code].id,
+                            "date_start": start,
+                            "date_end": start + timedelta(minutes=3),
+                            "phone": case.partner_id.mobile or case.partner_id.phone,
+                            "note": "Spoke with the debtor, sends the receipt by WhatsApp"
+                            if code == "contacted"
+                            else False,
+                        }
+                    )
+        ivan_cases = toplo_cases.filtered(lambda c: c.user_id == ivan and c.state == "open")
+        if len(ivan_cases) >= 3:
+            wrong, callback, disputed = ivan_cases[:3]
+            yesterday = today - timedelta(days=1)
+            start = datetime.combine(yesterday, time(9, 0))
+            Interaction.with_user(ivan).create(
+                {
+                    "case_id": wrong.id,
+                    "channel_id": call.id,
+                    "result_id": results["wrong_number"].id,
+                    "date_start": start,
+                    "date_end": start + timedelta(minutes=1),
+                    "phone": wrong.partner_id.mobile or wrong.partner_id.phone,
+                    "note": "The number belongs to somebody else now",
+                }
+            )
+            Interaction.with_user(ivan).create(
+                {
+                    "case_id": callback.id,
+                    "channel_id": call.id,
+                    "result_id": results["callback"].id,
+                    "date_start": start + timedelta(hours=1),
+                    "date_end": start + timedelta(hours=1, minutes=2),
+                    "callback_date": datetime.combine(today, time(14, 0)),
+                    "phone": callback.partner_id.mobile or callback.partner_id.phone,
+                    "note": "At work, call back after lunch",
+                }
+            )
+            oldest = disputed.installment_ids.filtered(lambda i: i.state in ("pending", "partial")).sorted("date_due")[
+                :1
+            ]
+            interaction = Interaction.with_user(ivan).create(
+                {
+                    "case_id": disputed.id,
+                    "channel_id": call.id,
+                    "result_id": results["dispute"].id,
+                    "date_start": start + timedelta(hours=2),
+                    "date_end": start + timedelta(hours=2, minutes=6),
+                    "phone": disputed.partner_id.mobile or disputed.partner_id.phone,
+                    "note": "Says the meter reading of this bill is wrong",
+                    "dispute_ids": [
+                        Command.create(
+                            {
+                                "case_id": disputed.id,
+                                "reason_id": ref("debt_collection.collection_dispute_reason_amount").id,
+                                "installment_ids": [Command.set(oldest.ids)],
+                                "description": "Meter reading disputed; asks for a check of the meter.",
+                            }
+                        )
+                    ],
+                }
+            )
+            interaction.dispute_ids.with_user(ref("debt_collection.user_collection_supervisor")).action_review()
+        quiet = andino_cases.filtered(lambda c: c.state == "open" and not c.user_id)[:1]
+        quiet.partner_id.collection_do_not_contact = True
+
+    @api.model
+    def _demo_allowed_time(self, case, channel, day):
+        """The first hour of ``day`` (then of the days before) at which the
+        case's contact policy allows a contact, or None within a week."""
+        for back in range(7):
+            for hour in range(12, 22):
+                start = datetime.combine(day - timedelta(days=back), time(hour, 0))
+                verdict = case._contact_verdict(channel.code, start)[0]
+                if verdict.allowed:
+                    return start
+        return None

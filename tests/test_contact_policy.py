@@ -1,4 +1,5 @@
 from datetime import datetime
+from datetime import timedelta
 
 from freezegun import freeze_time
 
@@ -55,21 +56,24 @@ class TestContactPolicy(CollectionCommon):
             self.assertEqual(verdict.next_allowed, expected, f"next allowed after {when}")
 
     def _contact(self, case, channel, when, result=None, **vals):
-        """A contact made at ``when`` (UTC), logged by the case's collector."""
-        return (
-            self.env["collection.interaction"]
-            .with_user(self.collector_a)
-            .create(
-                {
-                    "case_id": case.id,
-                    "channel_id": channel.id,
-                    "result_id": (result or self.no_answer).id,
-                    "date_start": datetime.fromisoformat(when),
-                    "phone": "+15555550100" if channel._uses_phone() else False,
-                    **vals,
-                }
+        """A contact made at ``when`` (UTC), logged by the case's collector
+        two minutes later."""
+        start = datetime.fromisoformat(when)
+        with freeze_time(start + timedelta(minutes=2)):
+            return (
+                self.env["collection.interaction"]
+                .with_user(self.collector_a)
+                .create(
+                    {
+                        "case_id": case.id,
+                        "channel_id": channel.id,
+                        "result_id": (result or self.no_answer).id,
+                        "date_start": start,
+                        "phone": "+15555550100" if channel._uses_phone() else False,
+                        **vals,
+                    }
+                )
             )
-        )
 
     # ------------------------------------------------------------------
     # United States: Regulation F
@@ -182,19 +186,20 @@ class TestContactPolicy(CollectionCommon):
             self._contact(self.us_case, self.call, night)
         with self.assertRaises(AccessError):
             self._contact(self.us_case, self.call, night, override_reason="Debtor asked")
-        interaction = (
-            self.env["collection.interaction"]
-            .with_user(self.supervisor)
-            .create(
-                {
-                    "case_id": self.us_case.id,
-                    "channel_id": self.call.id,
-                    "result_id": self.contacted.id,
-                    "date_start": datetime.fromisoformat(night),
-                    "override_reason": "The debtor asked to be called back tonight",
-                }
+        with freeze_time("2026-03-06 04:05:00"):
+            interaction = (
+                self.env["collection.interaction"]
+                .with_user(self.supervisor)
+                .create(
+                    {
+                        "case_id": self.us_case.id,
+                        "channel_id": self.call.id,
+                        "result_id": self.contacted.id,
+                        "date_start": datetime.fromisoformat(night),
+                        "override_reason": "The debtor asked to be called back tonight",
+                    }
+                )
             )
-        )
         self.assertEqual((interaction.overridden_rule, interaction.policy_id), ("hours", self.regf))
         event = self.env["collection.event"].with_user(self.auditor).search([("event_type", "=", "contact_override")])
         self.assertEqual(len(event), 1)

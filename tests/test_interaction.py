@@ -2,6 +2,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from freezegun import freeze_time
+from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import AccessError
@@ -9,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tests import Form
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import CollectionCommon
 
@@ -266,3 +268,40 @@ class TestInteraction(CollectionCommon):
         history = self.case.with_user(self.collector_a).with_context(tz="UTC").interaction_ids
         self.assertEqual(history.mapped("note"), ["Second", False])
         self.assertEqual(history[0].time_start, "15:30")
+
+    def test_interactions_follow_the_case_access_rules(self):
+        interaction = self._log(result_id=self.result["no_answer"], note="Rang twice")
+        self.assertEqual(interaction.with_user(self.supervisor).note, "Rang twice")
+        for outsider in (self.collector_b, self.supervisor_other):
+            with self.assertRaises(AccessError):
+                interaction.with_user(outsider).read(["note"])
+        self.assertFalse(
+            self.env["collection.interaction"].with_user(self.collector_b).search([("case_id", "=", self.case.id)])
+        )
+
+    def test_phone_book_numbers_are_normalised_and_unique(self):
+        debtor = self._debtor("Carlos Montoya", country_id=self.env.ref("base.co").id)
+        case = self._case(debtor, self.collector_a)
+        action = case.with_user(self.collector_a).action_open_phone_book()
+        Phone = self.env["collection.phone"].with_user(self.collector_a).with_context(**action["context"])
+        phone = Phone.create({"number": "312 659 0199", "kind": "reference", "note": "Sister"})
+        self.assertEqual((phone.partner_id, phone.number), (debtor, "+573126590199"))
+        self.assertEqual(Phone.search(action["domain"]), phone)
+        with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"):
+            Phone.create({"number": "+57 312 6590199"})
+        debtor._collection_flag_phone_invalid("+57 312 6590199")
+        self.assertFalse(phone.is_valid)
+        self.assertEqual(debtor._collection_phone_numbers(), [("+573126590199", False)])
+        phone.with_user(self.collector_a).is_valid = True
+        self.assertFalse(phone.date_invalid)
+        self.assertEqual(debtor._collection_phone_numbers(), [("+573126590199", True)])
+
+    def test_interaction_times_must_be_real(self):
+        Interaction = self.env["collection.interaction"].with_user(self.collector_a)
+        vals = {"case_id": self.case.id, "channel_id": self.call.id, "result_id": self.result["no_answer"].id}
+        now = fields.Datetime.now()
+        with self.assertRefused(ValidationError, "cannot be in the future"):
+            Interaction.create({**vals, "date_start": now + timedelta(hours=2)})
+        with self.assertRefused(ValidationError, "cannot end before it starts"):
+            Interaction.create({**vals, "date_start": now - timedelta(hours=1), "date_end": now - timedelta(hours=2)})
+        self.assertFalse(self.case.interaction_ids)

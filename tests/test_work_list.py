@@ -22,6 +22,8 @@ KANBAN_SPEC = {
     "state": {},
     "work_tier": {},
     "resubmission_date": {},
+    "amount_disputed": {},
+    "partner_do_not_contact": {},
     "aging_bucket": {},
     "next_promise_date": {},
     "next_promise_amount": {},
