@@ -414,7 +414,7 @@ def world():
             overdue += amount if due < today else 0.0
             inst_rows.append(
                 (cid, portfolio.id, company.id, company.currency_id.id, pid, number, f"Installment {number}",
-                 due.isoformat(), amount, 0, amount, "pending", uid, now, uid, now)
+                 due.isoformat(), due.isoformat(), amount, 0, amount, "pending", uid, now, uid, now)
             )  # fmt: skip
         total, overdue = round(total, 2), round(overdue, 2)
         days = aging.days_overdue(first_due, today)
@@ -440,7 +440,8 @@ def world():
     _copy(
         "collection_installment",
         ["case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "date_due",
-         "amount", "amount_paid", "amount_residual", "state", "create_uid", "create_date", "write_uid", "write_date"],
+         "date_aging", "amount", "amount_paid", "amount_residual", "state", "create_uid", "create_date", "write_uid",
+         "write_date"],
         inst_rows,
     )  # fmt: skip
     phase = _phase("installments copied", phase)

@@ -1,4 +1,5 @@
 from . import account_move
+from . import collection_agreement
 from . import collection_assignment
 from . import collection_case
 from . import collection_case_contact
@@ -10,6 +11,7 @@ from . import collection_import_job
 from . import collection_import_template
 from . import collection_installment
 from . import collection_interaction
+from . import collection_payment
 from . import collection_phone
 from . import collection_portfolio
 from . import collection_portfolio_demo

@@ -236,6 +236,7 @@ class CollectionCase(models.Model):
         "installment_ids.amount_residual",
         "installment_ids.state",
         "installment_ids.date_due",
+        "installment_ids.date_aging",
         "installment_ids.is_disputed",
         "amount_credit",
         "broken_promise_count",
@@ -267,12 +268,21 @@ class CollectionCase(models.Model):
         if stored:
             Installment = self.env["collection.installment"].sudo()
             Installment.flush_model(
-                ["case_id", "amount", "amount_paid", "amount_residual", "state", "date_due", "is_disputed"]
+                [
+                    "case_id",
+                    "amount",
+                    "amount_paid",
+                    "amount_residual",
+                    "state",
+                    "date_due",
+                    "date_aging",
+                    "is_disputed",
+                ]
             )
-            for case, state, disputed, amount, paid, residual, oldest in Installment._read_group(
+            for case, state, disputed, amount, paid, residual, oldest, aging_from in Installment._read_group(
                 [("case_id", "in", stored.ids)],
                 ["case_id", "state", "is_disputed"],
-                ["amount:sum", "amount_paid:sum", "amount_residual:sum", "date_due:min"],
+                ["amount:sum", "amount_paid:sum", "amount_residual:sum", "date_due:min", "date_aging:min"],
             ):
                 t = totals.setdefault(case.id, empty())
                 if state in ("cancelled", "refinanced"):
@@ -285,11 +295,15 @@ class CollectionCase(models.Model):
                     if disputed:
                         t["disputed"] += residual
                     else:
-                        t["oldest_undisputed"] = _earliest(t["oldest_undisputed"], oldest)
+                        t["oldest_undisputed"] = _earliest(t["oldest_undisputed"], aging_from or oldest)
             for case, residual in Installment._read_group(
                 [
                     ("case_id", "in", stored.ids),
                     ("state", "in", OPEN_INSTALLMENT_STATES),
+                    "|",
+                    ("date_aging", "<", today),
+                    "&",
+                    ("date_aging", "=", False),
                     ("date_due", "<", today),
                     ("is_disputed", "=", False),
                 ],
@@ -306,13 +320,15 @@ class CollectionCase(models.Model):
                 open_ones = counted.filtered(lambda i: i.state in OPEN_INSTALLMENT_STATES)
                 undisputed = open_ones.filtered(lambda i: not i.is_disputed)
                 due_dates = [d for d in open_ones.mapped("date_due") if d]
-                undisputed_dates = [d for d in undisputed.mapped("date_due") if d]
+                undisputed_dates = [i.date_aging or i.date_due for i in undisputed if i.date_aging or i.date_due]
                 t = {
                     "total": sum(counted.mapped("amount")),
                     "paid": sum(counted.mapped("amount_paid")),
                     "residual": sum(open_ones.mapped("amount_residual")),
                     "overdue": sum(
-                        undisputed.filtered(lambda i: i.date_due and i.date_due < today).mapped("amount_residual")
+                        undisputed.filtered(lambda i: (i.date_aging or i.date_due or today) < today).mapped(
+                            "amount_residual"
+                        )
                     ),
                     "disputed": sum((open_ones - undisputed).mapped("amount_residual")),
                     "oldest": min(due_dates) if due_dates else False,
@@ -675,9 +691,11 @@ class CollectionCase(models.Model):
                 WITH agg AS (
                     SELECT i.case_id,
                            MIN(i.date_due) AS oldest,
-                           MIN(i.date_due) FILTER (WHERE i.is_disputed IS NOT TRUE) AS escalating,
+                           MIN(COALESCE(i.date_aging, i.date_due))
+                               FILTER (WHERE i.is_disputed IS NOT TRUE) AS escalating,
                            COALESCE(SUM(i.amount_residual)
-                                    FILTER (WHERE i.date_due < %(today)s AND i.is_disputed IS NOT TRUE), 0) AS overdue
+                                    FILTER (WHERE COALESCE(i.date_aging, i.date_due) < %(today)s
+                                              AND i.is_disputed IS NOT TRUE), 0) AS overdue
                       FROM collection_installment i
                       JOIN collection_case c ON c.id = i.case_id
                      WHERE %(where)s AND i.state IN ('pending', 'partial')
@@ -831,10 +849,12 @@ class CollectionCase(models.Model):
     @api.model
     def _cron_daily_refresh(self):
         """The daily run, in order: due resubmissions come back, promises
-        are judged, aging and scores move with the calendar, work-list tiers
-        follow today's date, and every collector's Today list is planned."""
+        are judged, payment agreements are completed or broken, aging and
+        scores move with the calendar, work-list tiers follow today's date,
+        and every collector's Today list is planned."""
         self._apply_due_resubmissions()
         self.env["collection.promise"]._judge_due()
+        self.env["collection.agreement"]._cron_follow_agreements()
         self._refresh_aging()
         self._refresh_work_tier()
         self._plan_today()

@@ -25,6 +25,8 @@ class CollectionCase(models.Model):
         "Last Action", readonly=True, help="Last interaction logged, contact or not."
     )
     dispute_ids = fields.One2many("collection.dispute", "case_id", string="Disputes")
+    payment_ids = fields.One2many("collection.payment", "case_id", string="Payments")
+    agreement_ids = fields.One2many("collection.agreement", "case_id", string="Payment Agreements")
     open_dispute_count = fields.Integer("Open Disputes", compute="_compute_open_dispute_count")
     partner_phone_ids = fields.One2many(related="partner_id.collection_phone_ids", string="Phone Book")
     partner_other_phones = fields.Char(related="partner_id.collection_other_phones")
@@ -228,6 +230,34 @@ class CollectionCase(models.Model):
                 "default_date_start": fields.Datetime.to_string(start),
                 "default_call_started": started,
             },
+        }
+
+    def action_register_payment(self):
+        """Record money collected on the case (the payment form in a dialog)."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(_("The case %s is closed.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Register a Payment"),
+            "res_model": "collection.payment",
+            "view_mode": "form",
+            "views": [(self.env.ref("debt_collection.collection_payment_view_form_register").id, "form")],
+            "target": "new",
+            "context": {"default_case_id": self.id},
+        }
+
+    def action_new_agreement(self):
+        """Negotiate a payment agreement on the case's open installments."""
+        self.ensure_one()
+        if self.state != "open":
+            raise UserError(_("The case %s is closed.", self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Payment Agreement"),
+            "res_model": "collection.agreement",
+            "view_mode": "form",
+            "context": {"default_case_id": self.id},
         }
 
     def action_open_phone_book(self):

@@ -62,6 +62,23 @@ class CollectionInstallment(models.Model):
         "and the automatic actions until the dispute is resolved.",
     )
     days_overdue = fields.Integer(compute="_compute_days_overdue")
+    agreement_id = fields.Many2one(
+        "collection.agreement",
+        string="Payment Plan",
+        index="btree_not_null",
+        readonly=True,
+        ondelete="restrict",
+        help="The payment agreement that created this installment.",
+    )
+    payment_line_ids = fields.One2many("collection.payment.line", "installment_id", string="Payments")
+    date_aging = fields.Date(
+        "Aging Date",
+        compute="_compute_date_aging",
+        store=True,
+        help="The date the installment ages from: its due date, or for a broken payment plan the oldest due "
+        "date of the debt it refinanced (the rest of the plan is due at once).",
+    )
+    kind_internal = fields.Boolean(compute="_compute_kind_internal")
 
     _sql_constraints = [
         ("move_line_uniq", "unique(move_line_id)", "A receivable line can be followed by one installment only."),
@@ -77,11 +94,19 @@ class CollectionInstallment(models.Model):
             inst.amount = line.balance if line else inst.amount
             inst.date_due = (line.date_maturity or line.move_id.invoice_date_due) if line else inst.date_due
 
-    @api.depends("move_line_id.balance", "move_line_id.amount_residual", "amount")
+    @api.depends("move_line_id.balance", "move_line_id.amount_residual", "amount", "agreement_id.amount_received")
     def _compute_amount_paid(self):
+        """From the receivable line for own invoices; for a payment plan on
+        own invoices, the money received in accounting since the plan was
+        approved, oldest installment first; otherwise as recorded by
+        collection payments (and by the creditor's files)."""
+        plans = self.agreement_id.filtered(lambda a: a.kind == "internal")
+        paid_by_plan = {plan.id: plan._installments_paid() for plan in plans}
         for inst in self:
             if inst.move_line_id:
                 inst.amount_paid = inst.move_line_id.balance - inst.move_line_id.amount_residual
+            elif inst.agreement_id.id in paid_by_plan:
+                inst.amount_paid = paid_by_plan[inst.agreement_id.id].get(inst.id, 0.0)
             else:
                 inst.amount_paid = inst.amount_paid or 0.0
 
@@ -97,7 +122,8 @@ class CollectionInstallment(models.Model):
     def _compute_state(self):
         for inst in self:
             currency = inst.currency_id
-            follows_accounting = inst.move_line_id or inst.portfolio_id.kind == "internal"
+            # own invoices follow accounting, except the installments of a payment plan
+            follows_accounting = inst.move_line_id or (inst.portfolio_id.kind == "internal" and not inst.agreement_id)
             if inst.state in ("refinanced", "written_off") or (inst.state == "cancelled" and not follows_accounting):
                 inst.state = inst.state
             elif follows_accounting and (not inst.move_line_id or inst.move_line_id.parent_state != "posted"):
@@ -111,6 +137,20 @@ class CollectionInstallment(models.Model):
                 inst.state = "partial"
             else:
                 inst.state = "pending"
+
+    @api.depends("date_due", "agreement_id.state", "agreement_id.date_original_due")
+    def _compute_date_aging(self):
+        for inst in self:
+            plan = inst.agreement_id
+            if plan.state == "broken" and plan.date_original_due and inst.date_due:
+                inst.date_aging = min(inst.date_due, plan.date_original_due)
+            else:
+                inst.date_aging = inst.date_due
+
+    @api.depends("portfolio_id.kind")
+    def _compute_kind_internal(self):
+        for inst in self:
+            inst.kind_internal = inst.portfolio_id.kind == "internal"
 
     @api.depends("dispute_ids.state")
     def _compute_is_disputed(self):
@@ -137,7 +177,8 @@ class CollectionInstallment(models.Model):
 
     def write(self, vals):
         accounting = {"amount", "amount_paid", "date_due"} & set(vals)
-        if accounting and self.filtered("move_line_id") and not self.env.su:
+        follows_accounting = self.filtered(lambda i: i.move_line_id or (i.agreement_id and i.kind_internal))
+        if accounting and follows_accounting and not self.env.su:
             raise UserError(
                 _("Installments of internal portfolios follow their invoice: change the invoice in Accounting.")
             )

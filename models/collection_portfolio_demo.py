@@ -287,6 +287,7 @@ class CollectionPortfolio(models.Model):
         demo._demo_distribute(andino_cases, toplo_cases, internal_cases, debtors, rng, today)
         demo._demo_work_list(andino_cases, toplo_cases, today)
         demo._demo_interactions(andino_cases, toplo_cases, today)
+        demo._demo_payments(andino_cases, internal_cases, today)
         Case = demo.env["collection.case"]
         Case._refresh_aging()
         Case._refresh_work_tier()
@@ -738,3 +739,72 @@ class CollectionPortfolio(models.Model):
                 if verdict.allowed:
                     return start
         return None
+
+    @api.model
+    def _demo_payments(self, andino_cases, internal_cases, today):
+        """Payments collected (one cancelled, one on an own invoice through
+        accounting) and payment agreements: one running, one waiting for the
+        supervisor's approval."""
+        ref = self.env.ref
+        Journal = self.env["account.journal"]
+        company = self.env.company
+        company.write(
+            {
+                "collection_journal_cash_id": Journal.search(
+                    [("type", "=", "cash"), ("company_id", "=", company.id)], limit=1
+                ).id,
+                "collection_journal_transfer_id": Journal.search(
+                    [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+                ).id,
+            }
+        )
+        maria = ref("debt_collection.user_collector_maria")
+        jorge = ref("debt_collection.user_collector_jorge")
+        supervisor = ref("debt_collection.user_collection_supervisor")
+        Payment = self.env["collection.payment"]
+        maria_cases = andino_cases.filtered(lambda c: c.user_id == maria and c.state == "open")
+        for case, days, method, share in ((maria_cases[-1:], 3, "cash", 0.5), (maria_cases[-2:-1], 1, "transfer", 0.3)):
+            if case:
+                Payment.with_user(maria).create(
+                    {
+                        "case_id": case.id,
+                        "date": today - timedelta(days=days),
+                        "method": method,
+                        "amount": case.currency_id.round(case.amount_overdue * share) or 10.0,
+                        "reference": "Consignación 88231" if method == "transfer" else False,
+                    }
+                ).action_post()
+        bounced = maria_cases[-3:-2]
+        if bounced:
+            cheque = Payment.with_user(maria).create(
+                {"case_id": bounced.id, "method": "cheque", "amount": 50.0, "reference": "Cheque 000412"}
+            )
+            cheque.action_post()
+            cheque.with_user(supervisor).with_context(cancel_reason="Cheque returned by the bank").action_cancel()
+        internal = internal_cases.filtered(lambda c: c.state == "open" and c.user_id)[:1]
+        if internal and company.collection_journal_transfer_id:
+            Payment.with_user(internal.user_id).create(
+                {
+                    "case_id": internal.id,
+                    "method": "transfer",
+                    "amount": internal.currency_id.round(internal.amount_overdue / 3),
+                }
+            ).action_post()
+        Agreement = self.env["collection.agreement"]
+        jorge_cases = andino_cases.filtered(lambda c: c.user_id == jorge and c.state == "open")[3:5]
+        for case, condonation in zip(jorge_cases, (0.0, 10.0), strict=False):
+            open_installments = case.installment_ids.filtered(lambda i: i.state in ("pending", "partial"))
+            agreement = Agreement.with_user(jorge).create(
+                {
+                    "case_id": case.id,
+                    "replaced_installment_ids": [Command.set(open_installments.ids)],
+                    "installment_count": 4 if condonation else 3,
+                    "condonation_type": "percent",
+                    "condonation_value": condonation,
+                    "first_due_date": today + timedelta(days=15),
+                    "note": "Debtor lost his job in March; new one from next month.",
+                }
+            )
+            agreement.action_submit()
+            if not condonation and agreement.state == "to_approve":
+                agreement.with_user(supervisor).action_approve()

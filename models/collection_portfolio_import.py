@@ -672,7 +672,7 @@ class CollectionPortfolio(models.Model):
         partner_of = {case.id: case.partner_id.id for case in self.env["collection.case"].browse(list(case_ids))}
         columns = [
             "case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "external_ref",
-            "contract_ref", "date_due", "amount", "amount_paid", "amount_residual", "state",
+            "contract_ref", "date_due", "date_aging", "amount", "amount_paid", "amount_residual", "state",
         ]  # fmt: skip
         rows = [
             (
@@ -685,6 +685,7 @@ class CollectionPortfolio(models.Model):
                 vals["name"],
                 vals["external_ref"] or None,
                 vals["contract_ref"] or None,
+                vals["date_due"],
                 vals["date_due"],
                 vals["amount"],
                 0.0,

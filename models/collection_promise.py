@@ -246,9 +246,11 @@ class CollectionPromise(models.Model):
 
         Internal portfolios: payments, statement lines and other credits
         reconciled in accounting with the case's receivable lines (not credit
-        notes), dated by the credit line. External portfolios: what the
+        notes), dated by the credit line. External portfolios: the posted
+        collection payments, dated by their payment date, and what else the
         installments received since the promise was made (their paid amount
-        above the earliest open promise's baseline), of unknown date."""
+        above the earliest open promise's baseline, e.g. from the creditor's
+        files), of unknown date."""
         internal = sorted({row[1] for row in rows if row[7] == "internal"})
         money = defaultdict(list)
         if internal:
@@ -272,14 +274,39 @@ class CollectionPromise(models.Model):
             )
             for case_id, day, amount in self.env.cr.fetchall():
                 money[case_id].append([day, float(amount)])
-        baselines = {}
+        external = {}
         for row in rows:
             if row[7] != "internal":
-                baselines[row[1]] = min(baselines.get(row[1], float("inf")), float(row[5] or 0.0))
-        if baselines:
-            paid = self.env["collection.case"].browse(list(baselines))._paid_baselines()
-            for case_id, baseline in baselines.items():
-                extra = paid.get(case_id, 0.0) - baseline
+                baseline, made = external.get(row[1], (float("inf"), row[4]))
+                external[row[1]] = (min(baseline, float(row[5] or 0.0)), min(made, row[4]))
+        if external:
+            case_ids = list(external)
+            earliest = min(made for _baseline, made in external.values())
+            # collection payments, dated
+            self.env["collection.payment"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT case_id, date, SUM(amount_case), SUM(amount_allocated)
+                      FROM collection_payment
+                     WHERE case_id = ANY(%s) AND state = 'posted' AND date >= %s
+                     GROUP BY case_id, date
+                     ORDER BY case_id, date
+                    """,
+                    case_ids,
+                    earliest,
+                )
+            )
+            allocated = defaultdict(float)
+            for case_id, day, amount, paid in self.env.cr.fetchall():
+                money[case_id].append([day, float(amount)])
+                if day >= external[case_id][1]:
+                    allocated[case_id] += float(paid)
+            # what the installments received otherwise (the creditor's files,
+            # corrections), above what they had when the promise was made
+            paid_now = self.env["collection.case"].browse(case_ids)._paid_baselines()
+            for case_id, (baseline, _made) in external.items():
+                extra = paid_now.get(case_id, 0.0) - baseline - allocated[case_id]
                 if extra > 0:
                     money[case_id].append([None, extra])
         return money

@@ -14,6 +14,7 @@ class CollectionStage(models.Model):
             ("preventive", "Preventive"),
             ("current", "Current"),
             ("delinquent", "Delinquent"),
+            ("agreement", "Payment plan"),
             ("prelegal", "Pre-legal"),
             ("litigation", "Litigation"),
             ("closed", "Closed"),

@@ -17,3 +17,28 @@ class ResCompany(models.Model):
         help="Days after a promise's date during which a payment still keeps it; the daily run judges the "
         "promise the day after.",
     )
+    collection_journal_cash_id = fields.Many2one(
+        "account.journal",
+        string="Journal for Cash Collections",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+    )
+    collection_journal_card_id = fields.Many2one(
+        "account.journal",
+        string="Journal for Card Collections",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+    )
+    collection_journal_transfer_id = fields.Many2one(
+        "account.journal",
+        string="Journal for Transfer Collections",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+    )
+    collection_journal_cheque_id = fields.Many2one(
+        "account.journal",
+        string="Journal for Cheque Collections",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+    )
+    collection_journal_other_id = fields.Many2one(
+        "account.journal",
+        string="Journal for Other Collections",
+        domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
+    )

@@ -7,3 +7,10 @@ class ResConfigSettings(models.TransientModel):
 
     collection_min_overdue_days = fields.Integer(related="company_id.collection_min_overdue_days", readonly=False)
     collection_promise_grace_days = fields.Integer(related="company_id.collection_promise_grace_days", readonly=False)
+    collection_journal_cash_id = fields.Many2one(related="company_id.collection_journal_cash_id", readonly=False)
+    collection_journal_card_id = fields.Many2one(related="company_id.collection_journal_card_id", readonly=False)
+    collection_journal_transfer_id = fields.Many2one(
+        related="company_id.collection_journal_transfer_id", readonly=False
+    )
+    collection_journal_cheque_id = fields.Many2one(related="company_id.collection_journal_cheque_id", readonly=False)
+    collection_journal_other_id = fields.Many2one(related="company_id.collection_journal_other_id", readonly=False)

@@ -23,6 +23,7 @@ class CollectionTeamOverview(models.Model):
         "collection.team": ["company_id", "active"],
         "collection.case": ["user_id", "today_user_id", "state", "amount_residual", "company_id"],
         "collection.promise": ["user_id", "state", "date_promise", "date_closed", "company_id"],
+        "collection.payment": ["user_id", "state", "date", "amount_case", "commission_amount", "company_id"],
         "mail.message": ["model", "res_id", "author_id", "date", "message_type"],
     }
 
@@ -43,6 +44,18 @@ class CollectionTeamOverview(models.Model):
     )
     promise_due_today_count = fields.Integer("Promises Due Today", readonly=True, aggregator="sum")
     broken_promise_week_count = fields.Integer("Broken This Week", readonly=True, aggregator="sum")
+    collected_month_amount = fields.Monetary(
+        "Collected This Month",
+        readonly=True,
+        aggregator="sum",
+        help="Posted payments the collector collected since the first of the month, in their cases' currencies.",
+    )
+    commission_month_amount = fields.Monetary(
+        "Commission This Month",
+        readonly=True,
+        aggregator="sum",
+        help="Commission on those payments at their portfolios' rates.",
+    )
 
     @property
     def _table_query(self):
@@ -61,7 +74,9 @@ class CollectionTeamOverview(models.Model):
                    COALESCE(planned.today_count, 0) AS today_count,
                    COALESCE(worked.case_count, 0) AS worked_today_count,
                    COALESCE(promises.due_today, 0) AS promise_due_today_count,
-                   COALESCE(promises.broken_week, 0) AS broken_promise_week_count
+                   COALESCE(promises.broken_week, 0) AS broken_promise_week_count,
+                   COALESCE(collected.amount, 0) AS collected_month_amount,
+                   COALESCE(collected.commission, 0) AS commission_month_amount
               FROM collection_team_member m
               JOIN collection_team t ON t.id = m.team_id
               JOIN res_company co ON co.id = t.company_id
@@ -99,6 +114,12 @@ class CollectionTeamOverview(models.Model):
                       FROM collection_promise
                      GROUP BY user_id, company_id
               ) promises ON promises.user_id = m.user_id AND promises.company_id = t.company_id
+              LEFT JOIN (
+                    SELECT user_id, company_id, SUM(amount_case) AS amount, SUM(commission_amount) AS commission
+                      FROM collection_payment
+                     WHERE state = 'posted' AND date >= date_trunc('month', CURRENT_DATE)::date
+                     GROUP BY user_id, company_id
+              ) collected ON collected.user_id = m.user_id AND collected.company_id = t.company_id
              WHERE m.active AND t.active
             """
         )

@@ -1,4 +1,5 @@
 from . import test_aging_tools
+from . import test_agreement
 from . import test_case
 from . import test_contact_policy
 from . import test_contact_rules_tools
@@ -8,7 +9,10 @@ from . import test_distribution_tools
 from . import test_import
 from . import test_interaction
 from . import test_invoice_sync
+from . import test_payment
+from . import test_payment_concurrency
 from . import test_promise
+from . import test_report
 from . import test_security
 from . import test_tour
 from . import test_work_list

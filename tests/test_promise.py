@@ -109,6 +109,24 @@ class TestPromiseJudging(CollectionCommon):
         self._judge(JUDGED)
         self.assertEqual(promise.state, "broken")
 
+    def test_collection_payments_count_by_their_date(self):
+        case = self._external_case()
+        kept = self._promise(case, amount=80.0)
+        with freeze_time(LAST_GRACE_DAY):
+            payment = self.env["collection.payment"].create(
+                {"case_id": case.id, "amount": 80.0, "date": LAST_GRACE_DAY}
+            )
+            payment.action_post()
+        self._judge(JUDGED)
+        self.assertEqual((kept.state, kept.amount_kept), ("kept", 80.0))
+        other = self._external_case("Late Payer")
+        late = self._promise(other, amount=80.0)
+        with freeze_time(JUDGED):
+            payment = self.env["collection.payment"].create({"case_id": other.id, "amount": 80.0, "date": JUDGED})
+            payment.action_post()
+        self._judge(JUDGED)
+        self.assertEqual(late.state, "broken", "paid after the grace days: too late, and counted once")
+
     # ------------------------------------------------------------------
     # internal portfolios: real payments in accounting
     # ------------------------------------------------------------------

@@ -1,0 +1,680 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..tools import allocation
+from ..tools import schedule as schedule_tools
+
+AGREEMENT_STATES = [
+    ("draft", "Draft"),
+    ("to_approve", "To approve"),
+    ("active", "Active"),
+    ("completed", "Completed"),
+    ("broken", "Broken"),
+    ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
+]
+INTEREST_METHODS = [("none", "No interest"), ("flat", "Flat (simple)"), ("french", "French amortisation")]
+FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
+CONDONATION_KINDS = [("interest", "Interest"), ("fees", "Fees"), ("principal", "Principal")]
+# what defines the plan: changing one of them rebuilds the schedule
+SCHEDULE_FIELDS = {
+    "replaced_installment_ids",
+    "condonation_type",
+    "condonation_value",
+    "down_payment",
+    "interest_method",
+    "annual_rate",
+    "installment_count",
+    "frequency",
+    "first_due_date",
+    "fee_percent",
+}
+
+
+class CollectionAgreement(models.Model):
+    """A payment agreement (refinancing, relief plan) on some installments
+    of a case.
+
+    The replaced installments' balance, less the condonation and the down
+    payment, is financed over new installments with the chosen interest
+    method and collection fee (``tools/schedule.py``). Submitting routes the
+    agreement to the approval level its condonation, term and amount
+    require; on approval the replaced installments become refinanced, the
+    down payment and the new installments are created on the case, and the
+    case moves to the Payment Plan stage. An installment of the plan unpaid
+    after the company's grace days breaks the agreement: the case goes back
+    to its former stage and the rest of the plan is due at once, aging from
+    the oldest due date of the debt it refinanced; a plan paid in full
+    completes it.
+
+    On the company's own invoices accounting keeps the debt: the plan's
+    installments are paid, oldest first, by the money reconciled with the
+    refinanced invoices after approval; such plans have no interest nor
+    fee, and a condonation asks accounting for a credit note.
+    """
+
+    _name = "collection.agreement"
+    _description = "Payment Agreement"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_agreement desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char("Reference", required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    case_id = fields.Many2one(
+        "collection.case", required=True, index=True, ondelete="restrict", check_company=True, tracking=True
+    )
+    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True, precompute=True, string="Debtor")
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True, precompute=True)
+    currency_id = fields.Many2one(related="case_id.currency_id", store=True, precompute=True)
+    kind = fields.Selection(related="case_id.kind")
+    user_id = fields.Many2one(
+        "res.users", string="Collector", required=True, default=lambda self: self.env.user, tracking=True
+    )
+    state = fields.Selection(AGREEMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True)
+    date_agreement = fields.Date("Agreement Date", required=True, default=fields.Date.context_today)
+    replaced_installment_ids = fields.Many2many(
+        "collection.installment",
+        "collection_agreement_installment_rel",
+        "agreement_id",
+        "installment_id",
+        string="Installments Refinanced",
+        check_company=True,
+        domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial')), ('is_disputed', '=', False)]",
+    )
+    amount_balance = fields.Monetary(
+        "Debt Refinanced", readonly=True, help="Open balance of the installments refinanced."
+    )
+    condonation_kind = fields.Selection(CONDONATION_KINDS, string="Condonation Of", default="interest")
+    condonation_type = fields.Selection(
+        [("amount", "Amount"), ("percent", "Percent")], required=True, default="amount", string="Condonation As"
+    )
+    condonation_value = fields.Float("Condonation", help="Amount, or percent of the debt refinanced, written off.")
+    amount_condonation = fields.Monetary("Amount Written Off", readonly=True)
+    condonation_percent = fields.Float("Condonation (%)", readonly=True, digits=(5, 2))
+    down_payment = fields.Monetary(help="Paid at once: the first installment of the plan, due on the agreement date.")
+    interest_method = fields.Selection(INTEREST_METHODS, required=True, default="none")
+    annual_rate = fields.Float("Annual Rate (%)", digits=(6, 3))
+    installment_count = fields.Integer("Installments", required=True, default=6)
+    frequency = fields.Selection(FREQUENCIES, required=True, default="monthly")
+    first_due_date = fields.Date(
+        required=True, default=lambda self: fields.Date.context_today(self) + timedelta(days=30)
+    )
+    fee_percent = fields.Float("Collection Fee (%)", digits=(5, 2), help="Fee on the amount financed, in equal parts.")
+    amount_financed = fields.Monetary(readonly=True)
+    amount_interest = fields.Monetary("Interest", readonly=True)
+    amount_fee = fields.Monetary("Fees", readonly=True)
+    amount_total = fields.Monetary("Total to Pay", readonly=True)
+    line_ids = fields.One2many("collection.agreement.line", "agreement_id", string="Schedule", copy=False)
+    installment_ids = fields.One2many("collection.installment", "agreement_id", string="Plan Installments")
+    amount_received = fields.Monetary(
+        compute="_compute_amount_received",
+        store=True,
+        help="Own invoices: money reconciled in accounting with the refinanced invoices since approval.",
+    )
+    level_id = fields.Many2one("collection.agreement.level", string="Approval Level", readonly=True)
+    approver_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
+    date_approved = fields.Datetime(readonly=True, copy=False)
+    previous_stage_id = fields.Many2one("collection.stage", readonly=True, copy=False)
+    date_original_due = fields.Date(
+        "Original Due Date",
+        readonly=True,
+        copy=False,
+        help="Oldest due date of the debt refinanced: a broken plan ages from it again.",
+    )
+    date_closed = fields.Date(readonly=True, copy=False)
+    note = fields.Text("Terms")
+
+    # ------------------------------------------------------------------
+    # Computes
+    # ------------------------------------------------------------------
+    @api.depends("replaced_installment_ids.move_line_id.amount_residual", "date_approved", "state")
+    def _compute_amount_received(self):
+        """Own invoices: payments (not credit notes) reconciled with the
+        refinanced invoice lines after approval, in one query."""
+        internal = self.filtered(lambda a: a.kind == "internal" and a.date_approved and isinstance(a.id, int))
+        received = {}
+        if internal:
+            self.env["collection.agreement"].flush_model(["date_approved", "replaced_installment_ids"])
+            self.env["collection.installment"].flush_model(["move_line_id"])
+            self.env["account.move.line"].flush_model(["move_id"])
+            self.env["account.move"].flush_model(["move_type"])
+            self.env["account.partial.reconcile"].flush_model()
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT a.id, COALESCE(SUM(apr.amount), 0)
+                      FROM collection_agreement a
+                      JOIN collection_agreement_installment_rel rel ON rel.agreement_id = a.id
+                      JOIN collection_installment i ON i.id = rel.installment_id
+                      JOIN account_partial_reconcile apr ON apr.debit_move_id = i.move_line_id
+                      JOIN account_move_line cl ON cl.id = apr.credit_move_id
+                      JOIN account_move cm ON cm.id = cl.move_id
+                     WHERE a.id = ANY(%s) AND apr.create_date >= a.date_approved
+                       AND cm.move_type NOT IN ('out_refund', 'in_refund')
+                     GROUP BY a.id
+                    """,
+                    internal.ids,
+                )
+            )
+            received = dict(self.env.cr.fetchall())
+        for agreement in self:
+            agreement.amount_received = received.get(agreement.id, 0.0)
+
+    def _installments_paid(self):
+        """{plan installment id: paid} of an internal plan: the money
+        received, oldest installment first."""
+        self.ensure_one()
+        installments = self.installment_ids.sorted(lambda i: (i.date_due, i.sequence, i.id))
+        lines, _left = allocation.oldest_first(
+            self.amount_received,
+            [(inst.id, inst.date_due, inst.amount) for inst in installments],
+            self.currency_id.rounding,
+        )
+        return dict(lines)
+
+    # ------------------------------------------------------------------
+    # The plan
+    # ------------------------------------------------------------------
+    def _plan(self):
+        """(rows, totals) of the schedule (``tools/schedule.plan``)."""
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        balance = currency.round(sum(self.replaced_installment_ids.mapped("amount_residual")))
+        return schedule_tools.plan(
+            balance,
+            self._condonation_amount(balance),
+            self.down_payment or 0.0,
+            max(self.installment_count, 1),
+            self.interest_method,
+            self.annual_rate,
+            self.frequency,
+            self.first_due_date or fields.Date.context_today(self),
+            currency.rounding,
+            self.fee_percent,
+        )
+
+    def _condonation_amount(self, balance):
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        if self.condonation_type == "percent":
+            return currency.round(balance * (self.condonation_value or 0.0) / 100.0)
+        return currency.round(self.condonation_value or 0.0)
+
+    def _plan_values(self):
+        """The figures, approval level and schedule lines (as commands) of
+        the agreement's current terms; empty figures while they do not add
+        up (the constraints say why on saving)."""
+        self.ensure_one()
+        currency = self.currency_id or self.company_id.currency_id
+        balance = currency.round(sum(self.replaced_installment_ids.mapped("amount_residual")))
+        condonation = self._condonation_amount(balance)
+        values = {
+            "amount_balance": balance,
+            "amount_condonation": condonation,
+            "condonation_percent": 100.0 * condonation / balance if balance else 0.0,
+            "amount_financed": 0.0,
+            "amount_interest": 0.0,
+            "amount_fee": 0.0,
+            "amount_total": 0.0,
+            "line_ids": [Command.clear()],
+        }
+        try:
+            rows, totals = self._plan()
+        except ValueError:
+            rows = []
+        else:
+            values.update(
+                amount_financed=totals["financed"],
+                amount_interest=totals["interest"],
+                amount_fee=totals["fee"],
+                amount_total=totals["total"],
+            )
+        if self.down_payment:
+            values["line_ids"].append(
+                Command.create(
+                    {
+                        "sequence": 0,
+                        "date_due": self.date_agreement,
+                        "principal": self.down_payment,
+                        "amount": self.down_payment,
+                        "is_down_payment": True,
+                    }
+                )
+            )
+        for number, row in enumerate(rows, start=1):
+            if currency.is_zero(row["amount"]):
+                continue
+            values["line_ids"].append(
+                Command.create(
+                    {
+                        "sequence": number,
+                        "date_due": row["date"],
+                        "principal": row["principal"],
+                        "interest": row["interest"],
+                        "fee": row["fee"],
+                        "amount": row["amount"],
+                        "balance": row["balance"],
+                    }
+                )
+            )
+        values["level_id"] = self._required_level(values["amount_balance"], values["condonation_percent"]).id
+        return values
+
+    def _required_level(self, balance, condonation_percent):
+        """The first approval level whose limits the terms stay within (the
+        last one when none does)."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        levels = self.env["collection.agreement.level"].sudo().search([("company_id", "in", [company.id, False])])
+        currency = self.currency_id or company.currency_id
+        amount = currency._convert(balance, company.currency_id, company, self.date_agreement or fields.Date.today())
+        for level in levels[:-1]:
+            if level._accepts(condonation_percent, self.installment_count, amount):
+                return level
+        return levels[-1:]
+
+    @api.onchange(*SCHEDULE_FIELDS, "date_agreement")
+    def _onchange_simulate(self):
+        """The simulation: figures and schedule shown live while the terms change."""
+        self.update(self._plan_values())
+
+    @api.onchange("case_id")
+    def _onchange_case_id(self):
+        if self.case_id and not self.replaced_installment_ids:
+            self.replaced_installment_ids = self.case_id.installment_ids.filtered(
+                lambda i: i.state in ("pending", "partial") and not i.is_disputed
+            )
+
+    @api.constrains(*SCHEDULE_FIELDS, "state")
+    def _check_terms(self):
+        for agreement in self.filtered(lambda a: a.state in ("draft", "to_approve")):
+            if agreement.installment_count < 1:
+                raise ValidationError(_("A payment plan needs at least one installment."))
+            if agreement.annual_rate < 0 or agreement.fee_percent < 0 or agreement.condonation_value < 0:
+                raise ValidationError(_("Rates, fees and condonation cannot be negative."))
+            if agreement.condonation_type == "percent" and agreement.condonation_value > 100:
+                raise ValidationError(_("The condonation cannot be more than 100%."))
+            if agreement.interest_method != "none" and agreement.annual_rate <= 0:
+                raise ValidationError(_("Give the annual rate of the interest, or choose no interest."))
+            installments = agreement.replaced_installment_ids
+            if installments.case_id - agreement.case_id:
+                raise ValidationError(_("An agreement can only refinance installments of its own case."))
+            if installments.filtered(lambda i: i.state not in ("pending", "partial") or i.is_disputed):
+                raise ValidationError(_("Only open installments outside disputes can be refinanced."))
+            if agreement.kind == "internal" and (
+                agreement.interest_method != "none" or agreement.fee_percent or agreement.annual_rate
+            ):
+                raise ValidationError(
+                    _(
+                        "A payment plan on your own invoices carries no interest nor fee: accounting keeps the debt. "
+                        "Invoice interest or fees in Accounting if they are due."
+                    )
+                )
+            currency = agreement.currency_id
+            balance = currency.round(sum(installments.mapped("amount_residual")))
+            condonation = agreement._condonation_amount(balance)
+            if currency.compare_amounts(condonation + (agreement.down_payment or 0.0), balance) > 0:
+                raise ValidationError(
+                    _(
+                        "The condonation (%(condonation)s) and the down payment (%(down)s) are more than the debt "
+                        "refinanced (%(balance)s).",
+                        condonation=currency.format(condonation),
+                        down=currency.format(agreement.down_payment or 0.0),
+                        balance=currency.format(balance),
+                    )
+                )
+            if agreement.first_due_date < agreement.date_agreement:
+                raise ValidationError(_("The first installment cannot be due before the agreement date."))
+
+    # ------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("collection.agreement") or _("New")
+        agreements = super().create(vals_list)
+        if agreements.case_id.filtered(lambda c: c.state != "open"):
+            raise UserError(_("Payment agreements are made on open cases only."))
+        for agreement in agreements:
+            agreement.sudo().write(agreement._plan_values())
+        return agreements
+
+    def write(self, vals):
+        if not self.env.su:
+            if {"state", "approver_id", "date_approved"} & set(vals):
+                raise AccessError(_("Use the agreement's buttons to submit, approve or close it."))
+            frozen = set(vals) - {"note", "message_main_attachment_id"}
+            if frozen and self.filtered(lambda a: a.state not in ("draft", "to_approve")):
+                raise UserError(_("Only draft agreements or agreements awaiting approval can be changed."))
+        res = super().write(vals)
+        if (SCHEDULE_FIELDS | {"date_agreement"}) & set(vals):
+            for agreement in self.filtered(lambda a: a.state in ("draft", "to_approve")):
+                super(CollectionAgreement, agreement.sudo()).write(agreement._plan_values())
+        return res
+
+    def unlink(self):
+        if self.filtered(lambda a: a.state != "draft"):
+            raise UserError(_("Only draft agreements can be deleted; cancel the others."))
+        return super().unlink()
+
+    # ------------------------------------------------------------------
+    # Workflow
+    # ------------------------------------------------------------------
+    def action_submit(self):
+        """Send the agreement to its approval level: approved at once when
+        the level is the collector's own, else to the approvers with an
+        activity each."""
+        for agreement in self:
+            if agreement.state != "draft":
+                raise UserError(_("Only draft agreements can be submitted."))
+            agreement.check_access("write")
+            agreement._check_ready()
+            level = agreement.level_id
+            if level and agreement._may_approve(self.env.user):
+                agreement._approve()
+                continue
+            agreement.sudo().write({"state": "to_approve"})
+            for approver in agreement._approvers():
+                agreement.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=_("Approve payment agreement %s", agreement.name),
+                    note=_(
+                        "%(level)s approval: %(count)s installments, condonation %(percent).2f%%, %(amount)s.",
+                        level=level.name,
+                        count=agreement.installment_count,
+                        percent=agreement.condonation_percent,
+                        amount=agreement.currency_id.format(agreement.amount_balance),
+                    ),
+                    user_id=approver.id,
+                )
+        return True
+
+    def _check_ready(self):
+        """The terms on the installments' current balances (a payment may
+        have come meanwhile), with a schedule that adds up."""
+        self.ensure_one()
+        if not self.replaced_installment_ids:
+            raise UserError(_("Choose the installments the agreement refinances."))
+        self.sudo().write(self._plan_values())
+        self._check_terms()
+        if not self.line_ids:
+            raise UserError(_("The agreement has no schedule: check its terms."))
+
+    def _approvers(self):
+        """Who is asked to approve: the level's approver, else the team's
+        supervisor for a supervisor level, else the company's managers."""
+        self.ensure_one()
+        level = self.level_id
+        if level.approver_id:
+            return level.approver_id
+        supervisor = self.case_id.team_id.supervisor_id
+        if level.group_id == self.env.ref("debt_collection.group_collection_supervisor") and supervisor:
+            return supervisor
+        managers = self.env.ref("debt_collection.group_collection_manager").users
+        return managers.filtered(
+            lambda u: self.company_id in u.company_ids and not u.share and u.active and not u._is_superuser()
+        )
+
+    def _may_approve(self, user):
+        """Whether ``user`` holds the group of the agreement's level (a
+        manager may approve every level; a supervisor only the cases of the
+        teams they lead)."""
+        self.ensure_one()
+        group = self.level_id.group_id
+        if not group or user.has_group("debt_collection.group_collection_manager"):
+            return True
+        if group not in user.groups_id:
+            return False
+        supervisor_group = self.env.ref("debt_collection.group_collection_supervisor")
+        if group == supervisor_group:
+            return self.case_id.team_id.supervisor_id == user
+        return True
+
+    def action_approve(self):
+        for agreement in self:
+            if agreement.state != "to_approve":
+                raise UserError(_("Only agreements awaiting approval can be approved."))
+            agreement.check_access("write")
+            if not agreement._may_approve(self.env.user):
+                raise AccessError(
+                    _(
+                        "The agreement %(name)s needs the approval of the level %(level)s (condonation "
+                        "%(percent).2f%%, %(count)s installments, %(amount)s).",
+                        name=agreement.name,
+                        level=agreement.level_id.name,
+                        percent=agreement.condonation_percent,
+                        count=agreement.installment_count,
+                        amount=agreement.currency_id.format(agreement.amount_balance),
+                    )
+                )
+            agreement._approve()
+        return True
+
+    def _approve(self):
+        """Refinance the replaced installments and create the plan's."""
+        self.ensure_one()
+        self._check_ready()
+        case = self.case_id
+        replaced = self.replaced_installment_ids
+        stale = replaced.filtered(lambda i: i.state not in ("pending", "partial"))
+        if stale:
+            raise UserError(
+                _(
+                    "These installments were paid or changed meanwhile; review the agreement: %s",
+                    ", ".join(stale.mapped("name")),
+                )
+            )
+        previous_stage = case.stage_id
+        Installment = self.env["collection.installment"].sudo()
+        # the new schedule first: the case never looks settled in between
+        Installment.create(
+            [
+                {
+                    "case_id": case.id,
+                    "agreement_id": self.id,
+                    "name": _("%(plan)s down payment", plan=self.name)
+                    if line.is_down_payment
+                    else _(
+                        "%(plan)s installment %(number)s/%(count)s",
+                        plan=self.name,
+                        number=line.sequence,
+                        count=self.installment_count,
+                    ),
+                    "sequence": line.sequence,
+                    "date_due": line.date_due,
+                    "amount": line.amount,
+                    "contract_ref": self.name,
+                }
+                for line in self.line_ids
+            ]
+        )
+        replaced.sudo().write({"state": "refinanced"})
+        self.env.flush_all()
+        plan_stage = self.env.ref("debt_collection.collection_stage_agreement", raise_if_not_found=False)
+        self.sudo().write(
+            {
+                "state": "active",
+                "approver_id": self.env.uid,
+                # the transaction's time: reconciliations from now on count for the plan
+                "date_approved": self.env.cr.now(),
+                "previous_stage_id": previous_stage.id,
+                "date_original_due": min(replaced.mapped("date_due")),
+            }
+        )
+        if plan_stage:
+            case.sudo().stage_id = plan_stage
+        if self.kind == "internal" and self.amount_condonation:
+            self._request_credit_note()
+        self.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+        ).sudo().action_feedback(feedback=_("Approved"))
+        self._log(
+            "approval",
+            _(
+                "Payment agreement %(name)s approved by %(user)s (%(level)s): %(count)s installments, %(total)s.",
+                name=self.name,
+                user=self.env.user.name,
+                level=self.level_id.name or _("no approval needed"),
+                count=self.installment_count,
+                total=self.currency_id.format(self.amount_total),
+            ),
+        )
+        if self.amount_condonation:
+            self._log(
+                "write_off",
+                _(
+                    "%(amount)s condoned by the payment agreement %(name)s.",
+                    amount=self.currency_id.format(self.amount_condonation),
+                    name=self.name,
+                ),
+            )
+
+    def _request_credit_note(self):
+        """Own invoices: a to-do for the salesperson of the oldest invoice
+        to issue the credit note of the condoned amount."""
+        invoice = self.replaced_installment_ids.move_id.sorted("invoice_date_due")[:1].sudo()
+        if invoice:
+            invoice.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Credit note for payment agreement %s", self.name),
+                note=_(
+                    "The payment agreement %(name)s condones %(amount)s of this debt: issue the credit note.",
+                    name=self.name,
+                    amount=self.currency_id.format(self.amount_condonation),
+                ),
+                user_id=(invoice.invoice_user_id or self.env.user).id,
+            )
+
+    def action_reject(self):
+        for agreement in self.filtered(lambda a: a.state == "to_approve"):
+            agreement.check_access("write")
+            if not agreement._may_approve(self.env.user):
+                raise AccessError(_("Only the approvers of the agreement %s can reject it.", agreement.name))
+            agreement.sudo().write({"state": "rejected", "date_closed": fields.Date.context_today(self)})
+            agreement.activity_unlink(["mail.mail_activity_data_todo"])
+            agreement._log("approval", _("Payment agreement %s rejected.", agreement.name))
+        return True
+
+    def action_cancel(self):
+        for agreement in self.filtered(lambda a: a.state in ("draft", "to_approve")):
+            agreement.check_access("write")
+            agreement.sudo().write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
+            agreement.activity_unlink(["mail.mail_activity_data_todo"])
+        return True
+
+    def action_draft(self):
+        for agreement in self.filtered(lambda a: a.state in ("rejected", "cancelled")):
+            agreement.check_access("write")
+            agreement.sudo().write({"state": "draft", "date_closed": False})
+        return True
+
+    def action_print(self):
+        self.ensure_one()
+        return self.env.ref("debt_collection.action_report_collection_agreement").report_action(self)
+
+    def _log(self, event_type, description):
+        self.ensure_one()
+        self.env["collection.event"]._log(
+            event_type, description, cases=self.case_id, payload={"agreement_id": self.id, "state": self.state}
+        )
+        self.case_id.message_post(body=description, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------
+    # Daily follow-up
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_follow_agreements(self):
+        """Active agreements paid in full are completed; those with an
+        installment unpaid past the company's grace days are broken and
+        their case goes back to its former stage."""
+        today = fields.Date.context_today(self)
+        active = self.sudo().search([("state", "=", "active")])
+        completed = active.filtered(lambda a: a.installment_ids and all(i.state == "paid" for i in a.installment_ids))
+        for agreement in completed:
+            agreement.write({"state": "completed", "date_closed": today})
+            agreement._log("approval", _("Payment agreement %s completed: paid in full.", agreement.name))
+        broken = (active - completed).filtered(
+            lambda a: any(
+                i.state in ("pending", "partial")
+                and i.date_due + timedelta(days=a.company_id.collection_promise_grace_days) < today
+                for i in a.installment_ids
+            )
+        )
+        for agreement in broken:
+            case = agreement.case_id
+            agreement.write({"state": "broken", "date_closed": today})
+            if case.state == "open" and agreement.previous_stage_id:
+                case.stage_id = agreement.previous_stage_id
+            case.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Payment agreement broken"),
+                note=_("An installment of the payment agreement %s is unpaid after the grace days.", agreement.name),
+                user_id=(case.user_id or agreement.user_id).id,
+            )
+            agreement._log("approval", _("Payment agreement %s broken: an installment is unpaid.", agreement.name))
+        return {"completed": completed.ids, "broken": broken.ids}
+
+
+class CollectionAgreementLine(models.Model):
+    """One installment of an agreement's schedule (the simulation, then
+    the plan the approval creates)."""
+
+    _name = "collection.agreement.line"
+    _description = "Payment Agreement Schedule Line"
+    _order = "agreement_id, sequence, id"
+
+    agreement_id = fields.Many2one("collection.agreement", required=True, ondelete="cascade", index=True)
+    currency_id = fields.Many2one(related="agreement_id.currency_id")
+    sequence = fields.Integer("No.")
+    is_down_payment = fields.Boolean()
+    date_due = fields.Date("Due Date")
+    principal = fields.Monetary()
+    interest = fields.Monetary()
+    fee = fields.Monetary()
+    amount = fields.Monetary("Installment")
+    balance = fields.Monetary("Principal Left")
+
+
+class CollectionAgreementLevel(models.Model):
+    """Who approves a payment agreement: the first level (by sequence)
+    whose limits the agreement stays within; the last level approves
+    everything beyond (its limits are not used)."""
+
+    _name = "collection.agreement.level"
+    _description = "Payment Agreement Approval Level"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one("res.company", help="Leave empty to apply the level in every company.")
+    group_id = fields.Many2one(
+        "res.groups",
+        string="Approved By Group",
+        required=True,
+        domain=lambda self: [("category_id", "=", self.env.ref("debt_collection.module_category_collections").id)],
+        help="Collector: approved at once by whoever submits it. Supervisor: the supervisor of the case's team. "
+        "Manager: a collections manager.",
+    )
+    approver_id = fields.Many2one("res.users", help="Ask this person rather than the group.")
+    max_condonation_percent = fields.Float("Max. Condonation (%)", digits=(5, 2))
+    max_installments = fields.Integer("Max. Installments")
+    max_amount = fields.Float("Max. Debt Refinanced", help="In the company's currency.")
+
+    def _accepts(self, condonation_percent, installments, amount):
+        self.ensure_one()
+        return (
+            condonation_percent <= self.max_condonation_percent + 1e-6
+            and installments <= self.max_installments
+            and amount <= self.max_amount + 1e-6
+        )

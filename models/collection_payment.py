@@ -1,0 +1,483 @@
+from psycopg2.errors import LockNotAvailable
+
+from odoo import Command
+from odoo import _
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools import mute_logger
+
+from ..tools import allocation
+
+PAYMENT_METHODS = [
+    ("cash", "Cash"),
+    ("card", "Card"),
+    ("transfer", "Bank transfer"),
+    ("cheque", "Cheque"),
+    ("other", "Other"),
+]
+PAYMENT_STATES = [("draft", "Draft"), ("posted", "Posted"), ("cancelled", "Cancelled")]
+OPEN_STATES = ("pending", "partial")
+
+
+class CollectionPayment(models.Model):
+    """Money collected on a case: who collected it, how, and which
+    installments it paid.
+
+    Posting allocates the amount (converted to the case's currency) to the
+    open installments, oldest due date first unless chosen by hand; an
+    amount larger than what is open is refused unless the excess is kept as
+    a credit on the case. For creditor portfolios the installments' paid
+    amounts move with the allocation; for the company's own invoices
+    posting creates an ``account.payment`` in the journal set for the
+    method and reconciles it with the installments' receivable lines
+    through Odoo's reconciliation, and the installments follow accounting.
+    Cancelling reverses all of it; nothing is deleted.
+    """
+
+    _name = "collection.payment"
+    _description = "Collection Payment"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char("Receipt", required=True, readonly=True, copy=False, default=lambda self: _("New"))
+    case_id = fields.Many2one(
+        "collection.case", required=True, index=True, ondelete="restrict", check_company=True, tracking=True
+    )
+    partner_id = fields.Many2one(related="case_id.partner_id", store=True, index=True, precompute=True, string="Debtor")
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True, precompute=True)
+    portfolio_id = fields.Many2one(related="case_id.portfolio_id", store=True, index=True, precompute=True)
+    kind = fields.Selection(related="case_id.kind")
+    case_currency_id = fields.Many2one(related="case_id.currency_id", string="Case Currency")
+    currency_id = fields.Many2one(
+        "res.currency",
+        required=True,
+        compute="_compute_currency_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Currency the debtor paid in; converted to the case's currency at the payment date.",
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today, tracking=True, index=True)
+    amount = fields.Monetary(required=True, tracking=True)
+    amount_case = fields.Monetary(
+        "Amount in Case Currency",
+        currency_field="case_currency_id",
+        compute="_compute_amount_case",
+        store=True,
+        help="The amount converted to the case's currency at the payment date.",
+    )
+    method = fields.Selection(PAYMENT_METHODS, required=True, default="cash", tracking=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Collector",
+        required=True,
+        index=True,
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="Who collected the money; their commission is based on it.",
+    )
+    reference = fields.Char(help="Bank reference, cheque number, card authorisation...")
+    note = fields.Text()
+    state = fields.Selection(PAYMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True)
+    allocation_mode = fields.Selection(
+        [("auto", "Oldest due first"), ("manual", "Chosen by hand")],
+        string="Allocation",
+        required=True,
+        default="auto",
+    )
+    line_ids = fields.One2many("collection.payment.line", "payment_id", string="Installments Paid", copy=False)
+    amount_allocated = fields.Monetary(
+        currency_field="case_currency_id", compute="_compute_amount_allocated", store=True
+    )
+    keep_credit = fields.Boolean(
+        "Keep the Excess as a Credit",
+        help="Accept a payment larger than the open installments: the excess stays on the case as a credit.",
+    )
+    amount_credit = fields.Monetary(
+        "Credit Kept", currency_field="case_currency_id", readonly=True, help="The excess kept as a credit."
+    )
+    account_payment_id = fields.Many2one(
+        "account.payment", string="Accounting Payment", readonly=True, copy=False, check_company=True
+    )
+    commission_rate = fields.Float(
+        "Commission (%)",
+        digits=(5, 2),
+        readonly=True,
+        help="The portfolio's commission rate when the payment was posted.",
+    )
+    commission_amount = fields.Monetary(
+        currency_field="case_currency_id", readonly=True, help="Commission earned on this payment."
+    )
+    date_posted = fields.Datetime(readonly=True, copy=False)
+    date_cancelled = fields.Datetime(readonly=True, copy=False)
+    cancel_reason = fields.Char(readonly=True, copy=False)
+
+    _sql_constraints = [
+        ("amount_positive", "CHECK(amount > 0)", "A payment must be for a positive amount."),
+    ]
+
+    @api.depends("case_id")
+    def _compute_currency_id(self):
+        for payment in self:
+            payment.currency_id = payment.currency_id or payment.case_id.currency_id or payment.company_id.currency_id
+
+    @api.depends("amount", "currency_id", "date", "case_id")
+    def _compute_amount_case(self):
+        for payment in self:
+            payment.amount_case = payment._to_case_currency(payment.amount)
+
+    @api.depends("line_ids.amount")
+    def _compute_amount_allocated(self):
+        for payment in self:
+            payment.amount_allocated = sum(payment.line_ids.mapped("amount"))
+
+    def _to_case_currency(self, amount):
+        self.ensure_one()
+        target = self.case_id.currency_id
+        if not target or not self.currency_id or self.currency_id == target:
+            return amount
+        return self.currency_id._convert(amount, target, self.company_id, self.date or fields.Date.context_today(self))
+
+    @api.constrains("user_id", "state")
+    def _check_user(self):
+        for payment in self.filtered(lambda p: p.state == "draft"):
+            if not payment.user_id.has_group("debt_collection.group_collection_user"):
+                raise ValidationError(_("%s is not a collector and cannot collect payments.", payment.user_id.name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        supervisor = self.env.su or self.env.user.has_group("debt_collection.group_collection_supervisor")
+        for vals in vals_list:
+            if not supervisor and vals.get("user_id", self.env.uid) != self.env.uid:
+                raise AccessError(_("Only a collection supervisor can record a payment collected by someone else."))
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("collection.payment") or _("New")
+        payments = super().create(vals_list)
+        if payments.case_id.filtered(lambda c: c.state != "open"):
+            raise UserError(_("Payments are recorded on open cases only."))
+        return payments
+
+    def write(self, vals):
+        if not self.env.su:
+            if "user_id" in vals and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+                raise AccessError(_("Only a collection supervisor can change who collected a payment."))
+            frozen = set(vals) - {"note", "message_main_attachment_id"}
+            if frozen and self.filtered(lambda p: p.state != "draft"):
+                raise UserError(_("A posted or cancelled payment cannot be changed; cancel it and record a new one."))
+        return super().write(vals)
+
+    def unlink(self):  # pylint: disable=method-required-super
+        self.check_access("unlink")
+        raise UserError(_("Payments are kept in the case history and cannot be deleted; cancel them instead."))
+
+    # ------------------------------------------------------------------
+    # Posting
+    # ------------------------------------------------------------------
+    def action_post(self):
+        """Allocate and post draft payments (see the class docstring)."""
+        for payment in self:
+            if payment.state != "draft":
+                raise UserError(_("The payment %s is not a draft.", payment.name))
+            payment.check_access("write")
+            payment.case_id.check_access("write")
+            payment.sudo()._post()
+        return True
+
+    def action_post_and_close(self):
+        """Post from the case's Register Payment dialog, and close it."""
+        self.action_post()
+        return {"type": "ir.actions.act_window_close"}
+
+    def _post(self):
+        self.ensure_one()
+        case = self.case_id
+        currency = case.currency_id
+        rounding = currency.rounding
+        if case.state != "open":
+            raise UserError(_("The case %s is closed: reopen it before recording a payment.", case.name))
+        amount = currency.round(self._to_case_currency(self.amount))
+        targets = self._target_installments()
+        self._lock(targets)
+        targets.invalidate_recordset()
+        balances = {inst.id: inst.amount_residual for inst in targets}
+        if self.allocation_mode == "manual":
+            chosen = {line.installment_id.id: line.amount for line in self.line_ids}
+            problems = allocation.check_manual(amount, chosen, balances, rounding)
+            if problems:
+                raise UserError(self._allocation_message(problems[0], amount))
+            planned = [
+                (inst.id, chosen[inst.id]) for inst in targets.sorted(lambda i: (i.date_due, i.id)) if inst.id in chosen
+            ]
+        else:
+            planned, _left = allocation.oldest_first(
+                amount, [(inst.id, inst.date_due, balances[inst.id]) for inst in targets], rounding
+            )
+        allocated = currency.round(sum(part for _key, part in planned))
+        excess = currency.round(amount - allocated)
+        if currency.compare_amounts(excess, 0.0) > 0 and not self.keep_credit:
+            raise UserError(
+                _(
+                    "The payment of %(amount)s is larger than the open balance of the installments it pays "
+                    "(%(open)s). Reduce it, or keep the excess of %(excess)s as a credit on the case.",
+                    amount=currency.format(amount),
+                    open=currency.format(allocated),
+                    excess=currency.format(excess),
+                )
+            )
+        if not planned and not self.keep_credit:
+            raise UserError(_("The case %s has no open installment to pay.", case.name))
+        self.line_ids = [Command.clear()] + [
+            Command.create({"installment_id": key, "amount": part}) for key, part in planned
+        ]
+        if self._follows_accounting():
+            self._post_in_accounting(planned, balances)
+        else:
+            for line in self.line_ids:
+                inst = line.installment_id
+                inst.amount_paid = currency.round(inst.amount_paid + line.amount)
+            if currency.compare_amounts(excess, 0.0) > 0:
+                case.amount_credit = currency.round(case.amount_credit + excess)
+        rate = case.portfolio_id.commission_rate
+        self.write(
+            {
+                "state": "posted",
+                "date_posted": fields.Datetime.now(),
+                "amount_credit": max(excess, 0.0),
+                "commission_rate": rate,
+                "commission_amount": currency.round(amount * rate / 100.0),
+            }
+        )
+        self.env["collection.event"]._log(
+            "payment",
+            _(
+                "Payment %(name)s of %(amount)s posted (%(method)s, collected by %(user)s).",
+                name=self.name,
+                amount=self.currency_id.format(self.amount),
+                method=dict(PAYMENT_METHODS)[self.method],
+                user=self.user_id.name,
+            ),
+            cases=case,
+            payload={"payment_id": self.id, "amount": self.amount, "allocated": allocated, "credit": max(excess, 0.0)},
+        )
+        case.message_post(
+            body=_(
+                "Payment %(name)s of %(amount)s received (%(method)s).",
+                name=self.name,
+                amount=self.currency_id.format(self.amount),
+                method=dict(PAYMENT_METHODS)[self.method],
+            ),
+            subtype_xmlid="mail.mt_note",
+            author_id=self.user_id.partner_id.id,
+        )
+
+    def _target_installments(self):
+        """The open installments the payment may pay: those chosen by hand,
+        else every open installment of the case outside open disputes."""
+        self.ensure_one()
+        if self.allocation_mode == "manual":
+            installments = self.line_ids.installment_id
+            if not installments:
+                raise UserError(_("Choose the installments the payment goes to, or let it pay the oldest first."))
+            foreign = installments.filtered(lambda i: i.case_id != self.case_id)
+            closed = installments.filtered(lambda i: i.state not in OPEN_STATES)
+            if foreign or closed:
+                raise UserError(
+                    _(
+                        "Only open installments of the case can be paid: %s.",
+                        ", ".join((foreign | closed).mapped("name")),
+                    )
+                )
+            return installments
+        return self.case_id.installment_ids.filtered(lambda i: i.state in OPEN_STATES and not i.is_disputed)
+
+    def _lock(self, installments):
+        """Lock the installments (and the case) until the end of the
+        transaction: two payments on the same installments never allocate
+        the same balance twice; the second one is asked to try again."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL(
+                        "SELECT id FROM collection_installment WHERE id = ANY(%s) FOR NO KEY UPDATE NOWAIT",
+                        installments.ids,
+                    )
+                )
+                self.env.cr.execute(
+                    SQL("SELECT id FROM collection_case WHERE id = %s FOR NO KEY UPDATE NOWAIT", self.case_id.id)
+                )
+        except LockNotAvailable:
+            raise UserError(
+                _(
+                    "Another payment is being recorded on the case %s right now. Try again in a moment.",
+                    self.case_id.name,
+                )
+            ) from None
+
+    def _allocation_message(self, problem, amount):
+        kind, key = problem
+        inst = self.env["collection.installment"].browse(key)
+        if kind == "negative":
+            return _("The amount allocated to %s must be positive.", inst.name)
+        if kind == "exceeds_balance":
+            return _(
+                "%(name)s has %(balance)s left to pay: it cannot receive more.",
+                name=inst.name,
+                balance=inst.currency_id.format(inst.amount_residual),
+            )
+        return _("The allocation adds up to more than the payment (%s).", self.case_id.currency_id.format(amount))
+
+    def _follows_accounting(self):
+        """Own invoices: the money goes through accounting."""
+        self.ensure_one()
+        return self.case_id.kind == "internal"
+
+    # ------------------------------------------------------------------
+    # Accounting (internal portfolios)
+    # ------------------------------------------------------------------
+    def _journal(self):
+        self.ensure_one()
+        company = self.company_id
+        journal = company[f"collection_journal_{self.method}_id"]
+        if not journal:
+            raise UserError(
+                _(
+                    "Set the journal for %(method)s payments in Settings > Collections before recording one on "
+                    "%(company)s's own invoices.",
+                    method=dict(PAYMENT_METHODS)[self.method],
+                    company=company.name,
+                )
+            )
+        return journal
+
+    def _receivable_lines(self, planned):
+        """The receivable lines behind the planned installments, oldest due
+        first: the installments' own lines, or for a payment plan on own
+        invoices the open lines of the invoices it refinanced."""
+        installments = self.env["collection.installment"].browse([key for key, _part in planned])
+        lines = installments.move_line_id
+        plan = installments.agreement_id
+        if plan:
+            lines |= plan.replaced_installment_ids.move_line_id.filtered(lambda line: not line.reconciled)
+        return lines.sorted(lambda line: (line.date_maturity or line.date, line.id))
+
+    def _post_in_accounting(self, planned, balances):
+        """Create the ``account.payment`` and reconcile it with the lines it
+        pays through Odoo's payment register (oldest due first)."""
+        currency = self.case_id.currency_id
+        if not allocation.fills_in_order(planned, balances, currency.rounding):
+            raise UserError(
+                _(
+                    "On own invoices accounting pays the chosen installments oldest first: give each its whole "
+                    "balance except the last one."
+                )
+            )
+        lines = self._receivable_lines(planned)
+        if not lines:
+            raise UserError(_("The case %s has no open invoice to pay.", self.case_id.name))
+        register = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move.line", active_ids=lines.ids)
+            .create(
+                {
+                    "amount": self.amount,
+                    "currency_id": self.currency_id.id,
+                    "payment_date": self.date,
+                    "journal_id": self._journal().id,
+                    "communication": self.reference or self.name,
+                    "group_payment": True,
+                    "payment_difference_handling": "open",
+                }
+            )
+        )
+        payments = register._create_payments()
+        if len(payments) != 1:
+            raise UserError(_("The invoices of this case cannot be paid by one payment; pay them in Accounting."))
+        self.account_payment_id = payments
+        self.case_id.portfolio_id._sync_credits()
+
+    # ------------------------------------------------------------------
+    # Cancelling
+    # ------------------------------------------------------------------
+    def action_cancel(self):
+        """Reverse posted payments: the installments get their balance back
+        (for own invoices, Odoo unreconciles and cancels the accounting
+        payment). The payment and its allocation stay, cancelled."""
+        reason = self.env.context.get("cancel_reason") or _("Cancelled")
+        for payment in self:
+            if payment.state == "cancelled":
+                continue
+            payment.check_access("write")
+            if payment.state == "posted" and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+                raise AccessError(_("Only a collection supervisor can cancel a posted payment."))
+            payment.sudo()._cancel(reason)
+        return True
+
+    def _cancel(self, reason):
+        self.ensure_one()
+        posted = self.state == "posted"
+        case = self.case_id
+        currency = case.currency_id
+        if posted:
+            self._lock(self.line_ids.installment_id)
+            if self.account_payment_id:
+                self.account_payment_id.action_draft()
+                self.account_payment_id.action_cancel()
+                case.portfolio_id._sync_credits()
+            else:
+                for line in self.line_ids:
+                    inst = line.installment_id
+                    inst.amount_paid = currency.round(max(inst.amount_paid - line.amount, 0.0))
+                if currency.compare_amounts(self.amount_credit, 0.0) > 0:
+                    case.amount_credit = currency.round(max(case.amount_credit - self.amount_credit, 0.0))
+        self.write({"state": "cancelled", "date_cancelled": fields.Datetime.now(), "cancel_reason": reason})
+        if posted:
+            self.env["collection.event"]._log(
+                "payment_cancel",
+                _(
+                    "Payment %(name)s of %(amount)s cancelled: %(reason)s",
+                    name=self.name,
+                    amount=self.currency_id.format(self.amount),
+                    reason=reason,
+                ),
+                cases=case,
+                payload={"payment_id": self.id, "amount": self.amount},
+            )
+            if case.state == "closed" and case.close_reason == "paid":
+                case._compute_state()
+
+    def action_print_receipt(self):
+        self.ensure_one()
+        if self.state != "posted":
+            raise UserError(_("Only posted payments have a receipt."))
+        return self.env.ref("debt_collection.action_report_collection_payment_receipt").report_action(self)
+
+    def _amount_in_words(self):
+        """The amount in words in the payment's currency (Odoo's
+        ``amount_to_text``, num2words in the user's language)."""
+        self.ensure_one()
+        return self.currency_id.with_context(lang=self.partner_id.lang or self.env.lang).amount_to_text(self.amount)
+
+
+class CollectionPaymentLine(models.Model):
+    """The part of a payment allocated to one installment, in the case's
+    currency. Kept when the payment is cancelled."""
+
+    _name = "collection.payment.line"
+    _description = "Collection Payment Allocation"
+    _order = "payment_id, date_due, id"
+
+    payment_id = fields.Many2one("collection.payment", required=True, ondelete="cascade", index=True)
+    installment_id = fields.Many2one("collection.installment", required=True, index=True, ondelete="restrict")
+    case_id = fields.Many2one(related="payment_id.case_id", store=True, index=True)
+    company_id = fields.Many2one(related="payment_id.company_id", store=True)
+    currency_id = fields.Many2one(related="payment_id.case_currency_id", string="Currency")
+    date_due = fields.Date(related="installment_id.date_due")
+    installment_residual = fields.Monetary(related="installment_id.amount_residual", string="Open Balance")
+    amount = fields.Monetary(required=True)
+    state = fields.Selection(related="payment_id.state", store=True)
