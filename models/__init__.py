@@ -1,4 +1,5 @@
 from . import account_move
+from . import account_payment
 from . import collection_agreement
 from . import collection_assignment
 from . import collection_case

@@ -25,6 +25,25 @@ AGREEMENT_STATES = [
 INTEREST_METHODS = [("none", "No interest"), ("flat", "Flat (simple)"), ("french", "French amortisation")]
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
 CONDONATION_KINDS = [("interest", "Interest"), ("fees", "Fees"), ("principal", "Principal")]
+# what users enter on a draft agreement; figures, level, schedule and states are the agreement's own
+USER_FIELDS = {
+    "case_id",
+    "user_id",
+    "date_agreement",
+    "replaced_installment_ids",
+    "condonation_kind",
+    "condonation_type",
+    "condonation_value",
+    "down_payment",
+    "interest_method",
+    "annual_rate",
+    "installment_count",
+    "frequency",
+    "first_due_date",
+    "fee_percent",
+    "note",
+    "name",
+}
 # what defines the plan: changing one of them rebuilds the schedule
 SCHEDULE_FIELDS = {
     "replaced_installment_ids",
@@ -79,7 +98,9 @@ class CollectionAgreement(models.Model):
     user_id = fields.Many2one(
         "res.users", string="Collector", required=True, default=lambda self: self.env.user, tracking=True
     )
-    state = fields.Selection(AGREEMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True)
+    state = fields.Selection(
+        AGREEMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True, copy=False
+    )
     date_agreement = fields.Date("Agreement Date", required=True, default=fields.Date.context_today)
     replaced_installment_ids = fields.Many2many(
         "collection.installment",
@@ -91,15 +112,15 @@ class CollectionAgreement(models.Model):
         domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial')), ('is_disputed', '=', False)]",
     )
     amount_balance = fields.Monetary(
-        "Debt Refinanced", readonly=True, help="Open balance of the installments refinanced."
+        "Debt Refinanced", readonly=True, copy=False, help="Open balance of the installments refinanced."
     )
     condonation_kind = fields.Selection(CONDONATION_KINDS, string="Condonation Of", default="interest")
     condonation_type = fields.Selection(
         [("amount", "Amount"), ("percent", "Percent")], required=True, default="amount", string="Condonation As"
     )
     condonation_value = fields.Float("Condonation", help="Amount, or percent of the debt refinanced, written off.")
-    amount_condonation = fields.Monetary("Amount Written Off", readonly=True)
-    condonation_percent = fields.Float("Condonation (%)", readonly=True, digits=(5, 2))
+    amount_condonation = fields.Monetary("Amount Written Off", readonly=True, copy=False)
+    condonation_percent = fields.Float("Condonation (%)", readonly=True, digits=(5, 2), copy=False)
     down_payment = fields.Monetary(help="Paid at once: the first installment of the plan, due on the agreement date.")
     interest_method = fields.Selection(INTEREST_METHODS, required=True, default="none")
     annual_rate = fields.Float("Annual Rate (%)", digits=(6, 3))
@@ -109,18 +130,25 @@ class CollectionAgreement(models.Model):
         required=True, default=lambda self: fields.Date.context_today(self) + timedelta(days=30)
     )
     fee_percent = fields.Float("Collection Fee (%)", digits=(5, 2), help="Fee on the amount financed, in equal parts.")
-    amount_financed = fields.Monetary(readonly=True)
-    amount_interest = fields.Monetary("Interest", readonly=True)
-    amount_fee = fields.Monetary("Fees", readonly=True)
-    amount_total = fields.Monetary("Total to Pay", readonly=True)
+    amount_financed = fields.Monetary(readonly=True, copy=False)
+    amount_interest = fields.Monetary("Interest", readonly=True, copy=False)
+    amount_fee = fields.Monetary("Fees", readonly=True, copy=False)
+    amount_total = fields.Monetary("Total to Pay", readonly=True, copy=False)
     line_ids = fields.One2many("collection.agreement.line", "agreement_id", string="Schedule", copy=False)
     installment_ids = fields.One2many("collection.installment", "agreement_id", string="Plan Installments")
     amount_received = fields.Monetary(
         compute="_compute_amount_received",
         store=True,
-        help="Own invoices: money reconciled in accounting with the refinanced invoices since approval.",
+        help="Own invoices: money paid on the refinanced invoices since approval (credit notes and write-offs "
+        "excluded).",
     )
-    level_id = fields.Many2one("collection.agreement.level", string="Approval Level", readonly=True)
+    amount_residual_approved = fields.Monetary(
+        "Invoices Open at Approval",
+        readonly=True,
+        copy=False,
+        help="Own invoices: what the refinanced invoice lines still owed when the plan was approved.",
+    )
+    level_id = fields.Many2one("collection.agreement.level", string="Approval Level", readonly=True, copy=False)
     approver_id = fields.Many2one("res.users", string="Approved By", readonly=True, copy=False)
     date_approved = fields.Datetime(readonly=True, copy=False)
     previous_stage_id = fields.Many2one("collection.stage", readonly=True, copy=False)
@@ -136,17 +164,19 @@ class CollectionAgreement(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
-    @api.depends("replaced_installment_ids.move_line_id.amount_residual", "date_approved", "state")
+    @api.depends("replaced_installment_ids.move_line_id.amount_residual", "date_approved", "amount_residual_approved")
     def _compute_amount_received(self):
-        """Own invoices: payments (not credit notes) reconciled with the
-        refinanced invoice lines after approval, in one query."""
+        """Own invoices: how much less the refinanced invoice lines owe than
+        at approval, less what credit notes and other non-money entries
+        (write-offs, exchange differences) reconciled since then. A payment
+        unreconciled and reconciled again counts once."""
         internal = self.filtered(lambda a: a.kind == "internal" and a.date_approved and isinstance(a.id, int))
-        received = {}
+        not_money = {}
         if internal:
             self.env["collection.agreement"].flush_model(["date_approved", "replaced_installment_ids"])
             self.env["collection.installment"].flush_model(["move_line_id"])
             self.env["account.move.line"].flush_model(["move_id"])
-            self.env["account.move"].flush_model(["move_type"])
+            self.env["account.move"].flush_model(["move_type", "origin_payment_id", "statement_line_id"])
             self.env["account.partial.reconcile"].flush_model()
             self.env.cr.execute(
                 SQL(
@@ -159,15 +189,20 @@ class CollectionAgreement(models.Model):
                       JOIN account_move_line cl ON cl.id = apr.credit_move_id
                       JOIN account_move cm ON cm.id = cl.move_id
                      WHERE a.id = ANY(%s) AND apr.create_date >= a.date_approved
-                       AND cm.move_type NOT IN ('out_refund', 'in_refund')
+                       AND cm.origin_payment_id IS NULL AND cm.statement_line_id IS NULL
                      GROUP BY a.id
                     """,
                     internal.ids,
                 )
             )
-            received = dict(self.env.cr.fetchall())
+            not_money = dict(self.env.cr.fetchall())
         for agreement in self:
-            agreement.amount_received = received.get(agreement.id, 0.0)
+            if agreement in internal:
+                residual = sum(agreement.sudo().replaced_installment_ids.move_line_id.mapped("amount_residual"))
+                received = agreement.amount_residual_approved - residual - not_money.get(agreement.id, 0.0)
+                agreement.amount_received = agreement.currency_id.round(max(received, 0.0))
+            else:
+                agreement.amount_received = 0.0
 
     def _installments_paid(self):
         """{plan installment id: paid} of an internal plan: the money
@@ -310,6 +345,18 @@ class CollectionAgreement(models.Model):
                 raise ValidationError(_("An agreement can only refinance installments of its own case."))
             if installments.filtered(lambda i: i.state not in ("pending", "partial") or i.is_disputed):
                 raise ValidationError(_("Only open installments outside disputes can be refinanced."))
+            running = installments.agreement_id.filtered(lambda a: a.state == "active" and a != agreement)
+            if running:
+                raise ValidationError(
+                    _(
+                        "These installments belong to the running agreement %s: renegotiate it once it is broken.",
+                        running[0].name,
+                    )
+                )
+            if agreement.kind == "internal" and installments.filtered(lambda i: not i.move_line_id):
+                raise ValidationError(
+                    _("On own invoices only invoice installments can be refinanced, not those of an earlier plan.")
+                )
             if agreement.kind == "internal" and (
                 agreement.interest_method != "none" or agreement.fee_percent or agreement.annual_rate
             ):
@@ -341,8 +388,16 @@ class CollectionAgreement(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("collection.agreement") or _("New")
+            if not self.env.su:
+                refused = set(vals) - USER_FIELDS
+                if refused:
+                    raise AccessError(
+                        _(
+                            "These details of an agreement are set by the agreement itself: %s.",
+                            ", ".join(sorted(refused)),
+                        )
+                    )
+            vals["name"] = self.env["ir.sequence"].next_by_code("collection.agreement") or _("New")
         agreements = super().create(vals_list)
         if agreements.case_id.filtered(lambda c: c.state != "open"):
             raise UserError(_("Payment agreements are made on open cases only."))
@@ -352,14 +407,22 @@ class CollectionAgreement(models.Model):
 
     def write(self, vals):
         if not self.env.su:
-            if {"state", "approver_id", "date_approved"} & set(vals):
-                raise AccessError(_("Use the agreement's buttons to submit, approve or close it."))
+            refused = set(vals) - (USER_FIELDS - {"case_id", "name"}) - {"message_main_attachment_id"}
+            if refused:
+                raise AccessError(
+                    _(
+                        "These details of an agreement are set by its buttons and its terms: %s.",
+                        ", ".join(sorted(refused)),
+                    )
+                )
             frozen = set(vals) - {"note", "message_main_attachment_id"}
-            if frozen and self.filtered(lambda a: a.state not in ("draft", "to_approve")):
-                raise UserError(_("Only draft agreements or agreements awaiting approval can be changed."))
+            if frozen and self.filtered(lambda a: a.state != "draft"):
+                raise UserError(
+                    _("Only draft agreements can be changed: put an agreement awaiting approval back to draft first.")
+                )
         res = super().write(vals)
         if (SCHEDULE_FIELDS | {"date_agreement"}) & set(vals):
-            for agreement in self.filtered(lambda a: a.state in ("draft", "to_approve")):
+            for agreement in self.filtered(lambda a: a.state == "draft"):
                 super(CollectionAgreement, agreement.sudo()).write(agreement._plan_values())
         return res
 
@@ -434,6 +497,8 @@ class CollectionAgreement(models.Model):
         group = self.level_id.group_id
         if not group or user.has_group("debt_collection.group_collection_manager"):
             return True
+        if self.level_id.approver_id:
+            return self.level_id.approver_id == user
         if group not in user.groups_id:
             return False
         supervisor_group = self.env.ref("debt_collection.group_collection_supervisor")
@@ -446,6 +511,8 @@ class CollectionAgreement(models.Model):
             if agreement.state != "to_approve":
                 raise UserError(_("Only agreements awaiting approval can be approved."))
             agreement.check_access("write")
+            # on the current balances: a payment since the submission may raise the level
+            agreement._check_ready()
             if not agreement._may_approve(self.env.user):
                 raise AccessError(
                     _(
@@ -462,11 +529,22 @@ class CollectionAgreement(models.Model):
         return True
 
     def _approve(self):
-        """Refinance the replaced installments and create the plan's."""
+        """Refinance the replaced installments and create the plan's (the
+        terms were checked on the current balances by the caller)."""
         self.ensure_one()
-        self._check_ready()
         case = self.case_id
+        if case.state != "open":
+            raise UserError(_("The case %s was closed meanwhile: the agreement can no longer be approved.", case.name))
+        today = fields.Date.context_today(self)
+        if self.first_due_date < today:
+            raise UserError(
+                _(
+                    "The first installment of %s would already be due: put it back to draft and move its date.",
+                    self.name,
+                )
+            )
         replaced = self.replaced_installment_ids
+        replaced._lock_for_payment(case)
         stale = replaced.filtered(lambda i: i.state not in ("pending", "partial"))
         if stale:
             raise UserError(
@@ -492,7 +570,8 @@ class CollectionAgreement(models.Model):
                         count=self.installment_count,
                     ),
                     "sequence": line.sequence,
-                    "date_due": line.date_due,
+                    # a down payment agreed earlier is due on the day the plan starts
+                    "date_due": max(line.date_due, today) if line.is_down_payment else line.date_due,
                     "amount": line.amount,
                     "contract_ref": self.name,
                 }
@@ -509,7 +588,8 @@ class CollectionAgreement(models.Model):
                 # the transaction's time: reconciliations from now on count for the plan
                 "date_approved": self.env.cr.now(),
                 "previous_stage_id": previous_stage.id,
-                "date_original_due": min(replaced.mapped("date_due")),
+                "date_original_due": min(replaced.mapped(lambda i: i.date_aging or i.date_due)),
+                "amount_residual_approved": sum(replaced.sudo().move_line_id.mapped("amount_residual")),
             }
         )
         if plan_stage:
@@ -543,7 +623,7 @@ class CollectionAgreement(models.Model):
     def _request_credit_note(self):
         """Own invoices: a to-do for the salesperson of the oldest invoice
         to issue the credit note of the condoned amount."""
-        invoice = self.replaced_installment_ids.move_id.sorted("invoice_date_due")[:1].sudo()
+        invoice = self.sudo().replaced_installment_ids.move_id.sorted("invoice_date_due")[:1]
         if invoice:
             invoice.activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -559,6 +639,8 @@ class CollectionAgreement(models.Model):
     def action_reject(self):
         for agreement in self.filtered(lambda a: a.state == "to_approve"):
             agreement.check_access("write")
+            # on the current balances: a payment since the submission may raise the level
+            agreement._check_ready()
             if not agreement._may_approve(self.env.user):
                 raise AccessError(_("Only the approvers of the agreement %s can reject it.", agreement.name))
             agreement.sudo().write({"state": "rejected", "date_closed": fields.Date.context_today(self)})
@@ -574,7 +656,9 @@ class CollectionAgreement(models.Model):
         return True
 
     def action_draft(self):
-        for agreement in self.filtered(lambda a: a.state in ("rejected", "cancelled")):
+        """Back to draft to change the terms (withdrawn from approval)."""
+        for agreement in self.filtered(lambda a: a.state in ("to_approve", "rejected", "cancelled")):
+            agreement.activity_unlink(["mail.mail_activity_data_todo"])
             agreement.check_access("write")
             agreement.sudo().write({"state": "draft", "date_closed": False})
         return True
@@ -603,7 +687,22 @@ class CollectionAgreement(models.Model):
         completed = active.filtered(lambda a: a.installment_ids and all(i.state == "paid" for i in a.installment_ids))
         for agreement in completed:
             agreement.write({"state": "completed", "date_closed": today})
+            case = agreement.case_id
+            if case.state == "open" and case.stage_id.code == "agreement" and agreement.previous_stage_id:
+                case.stage_id = agreement.previous_stage_id
             agreement._log("approval", _("Payment agreement %s completed: paid in full.", agreement.name))
+        # a payment cancelled after completion opens the plan again
+        reopened = (
+            self.sudo()
+            .search([("state", "=", "completed")])
+            .filtered(lambda a: any(i.state in ("pending", "partial") for i in a.installment_ids))
+        )
+        for agreement in reopened:
+            agreement.write({"state": "active", "date_closed": False})
+            agreement._log(
+                "approval", _("Payment agreement %s is running again: a payment was cancelled.", agreement.name)
+            )
+        active |= reopened
         broken = (active - completed).filtered(
             lambda a: any(
                 i.state in ("pending", "partial")

@@ -1,9 +1,13 @@
+from psycopg2.errors import LockNotAvailable
+
 from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+from odoo.tools import mute_logger
 
 INSTALLMENT_STATES = [
     ("pending", "Pending"),
@@ -183,6 +187,26 @@ class CollectionInstallment(models.Model):
                 _("Installments of internal portfolios follow their invoice: change the invoice in Accounting.")
             )
         return super().write(vals)
+
+    def _lock_for_payment(self, case):
+        """Lock these installments until the end of the transaction: two
+        payments (or a payment and an agreement) on the same installments
+        never use the same balance twice; the second one is asked to try
+        again rather than wait."""
+        if not self:
+            return
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    SQL("SELECT id FROM collection_installment WHERE id = ANY(%s) FOR NO KEY UPDATE NOWAIT", self.ids)
+                )
+        except LockNotAvailable:
+            raise UserError(
+                _(
+                    "Another payment or agreement is being recorded on the case %s right now. Try again in a moment.",
+                    case.name,
+                )
+            ) from None
 
     def _write_off(self, amount):
         """Write ``amount`` off the open balance of these installments,

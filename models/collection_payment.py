@@ -1,5 +1,3 @@
-from psycopg2.errors import LockNotAvailable
-
 from odoo import Command
 from odoo import _
 from odoo import api
@@ -8,8 +6,6 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
-from odoo.tools import mute_logger
 
 from ..tools import allocation
 
@@ -22,6 +18,21 @@ PAYMENT_METHODS = [
 ]
 PAYMENT_STATES = [("draft", "Draft"), ("posted", "Posted"), ("cancelled", "Cancelled")]
 OPEN_STATES = ("pending", "partial")
+# what users enter on a draft payment; everything else is set by posting and cancelling
+USER_FIELDS = {
+    "case_id",
+    "currency_id",
+    "date",
+    "amount",
+    "method",
+    "user_id",
+    "reference",
+    "note",
+    "allocation_mode",
+    "line_ids",
+    "keep_credit",
+    "name",
+}
 
 
 class CollectionPayment(models.Model):
@@ -84,7 +95,9 @@ class CollectionPayment(models.Model):
     )
     reference = fields.Char(help="Bank reference, cheque number, card authorisation...")
     note = fields.Text()
-    state = fields.Selection(PAYMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True)
+    state = fields.Selection(
+        PAYMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True, copy=False
+    )
     allocation_mode = fields.Selection(
         [("auto", "Oldest due first"), ("manual", "Chosen by hand")],
         string="Allocation",
@@ -100,7 +113,7 @@ class CollectionPayment(models.Model):
         help="Accept a payment larger than the open installments: the excess stays on the case as a credit.",
     )
     amount_credit = fields.Monetary(
-        "Credit Kept", currency_field="case_currency_id", readonly=True, help="The excess kept as a credit."
+        "Credit Kept", currency_field="case_currency_id", readonly=True, copy=False, help="The excess kept as a credit."
     )
     account_payment_id = fields.Many2one(
         "account.payment", string="Accounting Payment", readonly=True, copy=False, check_company=True
@@ -109,10 +122,14 @@ class CollectionPayment(models.Model):
         "Commission (%)",
         digits=(5, 2),
         readonly=True,
+        copy=False,
         help="The portfolio's commission rate when the payment was posted.",
     )
     commission_amount = fields.Monetary(
-        currency_field="case_currency_id", readonly=True, help="Commission earned on this payment."
+        currency_field="case_currency_id",
+        readonly=True,
+        copy=False,
+        help="Commission earned on the money applied to the debt.",
     )
     date_posted = fields.Datetime(readonly=True, copy=False)
     date_cancelled = fields.Datetime(readonly=True, copy=False)
@@ -154,10 +171,15 @@ class CollectionPayment(models.Model):
     def create(self, vals_list):
         supervisor = self.env.su or self.env.user.has_group("debt_collection.group_collection_supervisor")
         for vals in vals_list:
+            if not self.env.su:
+                refused = set(vals) - USER_FIELDS
+                if refused:
+                    raise AccessError(
+                        _("These details of a payment are set by posting it: %s.", ", ".join(sorted(refused)))
+                    )
             if not supervisor and vals.get("user_id", self.env.uid) != self.env.uid:
                 raise AccessError(_("Only a collection supervisor can record a payment collected by someone else."))
-            if vals.get("name", _("New")) == _("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("collection.payment") or _("New")
+            vals["name"] = self.env["ir.sequence"].next_by_code("collection.payment") or _("New")
         payments = super().create(vals_list)
         if payments.case_id.filtered(lambda c: c.state != "open"):
             raise UserError(_("Payments are recorded on open cases only."))
@@ -167,10 +189,20 @@ class CollectionPayment(models.Model):
         if not self.env.su:
             if "user_id" in vals and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
                 raise AccessError(_("Only a collection supervisor can change who collected a payment."))
+            refused = set(vals) - (USER_FIELDS - {"case_id", "name"}) - {"message_main_attachment_id"}
+            if refused:
+                raise AccessError(
+                    _("These details of a payment are set by posting it: %s.", ", ".join(sorted(refused)))
+                )
             frozen = set(vals) - {"note", "message_main_attachment_id"}
             if frozen and self.filtered(lambda p: p.state != "draft"):
                 raise UserError(_("A posted or cancelled payment cannot be changed; cancel it and record a new one."))
         return super().write(vals)
+
+    def copy(self, default=None):
+        # a copy is a new draft of the same payment details
+        default = dict(default or {}, line_ids=[])
+        return super().copy(default)
 
     def unlink(self):  # pylint: disable=method-required-super
         self.check_access("unlink")
@@ -203,10 +235,13 @@ class CollectionPayment(models.Model):
             raise UserError(_("The case %s is closed: reopen it before recording a payment.", case.name))
         amount = currency.round(self._to_case_currency(self.amount))
         targets = self._target_installments()
-        self._lock(targets)
+        targets._lock_for_payment(case)
         targets.invalidate_recordset()
         balances = {inst.id: inst.amount_residual for inst in targets}
         if self.allocation_mode == "manual":
+            installments = self.line_ids.installment_id
+            if len(installments) != len(self.line_ids):
+                raise UserError(_("Each installment can be chosen once per payment."))
             chosen = {line.installment_id.id: line.amount for line in self.line_ids}
             problems = allocation.check_manual(amount, chosen, balances, rounding)
             if problems:
@@ -220,37 +255,50 @@ class CollectionPayment(models.Model):
             )
         allocated = currency.round(sum(part for _key, part in planned))
         excess = currency.round(amount - allocated)
-        if currency.compare_amounts(excess, 0.0) > 0 and not self.keep_credit:
-            raise UserError(
-                _(
-                    "The payment of %(amount)s is larger than the open balance of the installments it pays "
-                    "(%(open)s). Reduce it, or keep the excess of %(excess)s as a credit on the case.",
-                    amount=currency.format(amount),
-                    open=currency.format(allocated),
-                    excess=currency.format(excess),
+        if currency.compare_amounts(excess, 0.0) > 0:
+            if not self.keep_credit:
+                raise UserError(
+                    _(
+                        "The payment of %(amount)s is larger than the open balance of the installments it pays "
+                        "(%(open)s). Reduce it, or keep the excess of %(excess)s as a credit on the case.",
+                        amount=currency.format(amount),
+                        open=currency.format(allocated),
+                        excess=currency.format(excess),
+                    )
                 )
-            )
+            others = case.installment_ids.filtered(lambda i: i.state in OPEN_STATES and not i.is_disputed) - targets
+            if others:
+                raise UserError(
+                    _(
+                        "Other installments of the case are still open (%s): give them the excess before keeping "
+                        "a credit.",
+                        ", ".join(others.mapped("name")),
+                    )
+                )
         if not planned and not self.keep_credit:
             raise UserError(_("The case %s has no open installment to pay.", case.name))
+        if self._follows_accounting():
+            planned = self._post_in_accounting(planned, balances, targets)
+            allocated = currency.round(sum(part for _key, part in planned))
+            excess = currency.round(amount - allocated)
+        else:
+            paid = {inst.id: inst.amount_paid for inst in targets}
+            for key, part in planned:
+                self.env["collection.installment"].browse(key).amount_paid = currency.round(paid[key] + part)
+            if currency.compare_amounts(excess, 0.0) > 0:
+                case.amount_credit = currency.round(case.amount_credit + excess)
         self.line_ids = [Command.clear()] + [
             Command.create({"installment_id": key, "amount": part}) for key, part in planned
         ]
-        if self._follows_accounting():
-            self._post_in_accounting(planned, balances)
-        else:
-            for line in self.line_ids:
-                inst = line.installment_id
-                inst.amount_paid = currency.round(inst.amount_paid + line.amount)
-            if currency.compare_amounts(excess, 0.0) > 0:
-                case.amount_credit = currency.round(case.amount_credit + excess)
         rate = case.portfolio_id.commission_rate
         self.write(
             {
                 "state": "posted",
                 "date_posted": fields.Datetime.now(),
+                "amount_case": amount,
                 "amount_credit": max(excess, 0.0),
                 "commission_rate": rate,
-                "commission_amount": currency.round(amount * rate / 100.0),
+                "commission_amount": currency.round(allocated * rate / 100.0),
             }
         )
         self.env["collection.event"]._log(
@@ -296,29 +344,6 @@ class CollectionPayment(models.Model):
             return installments
         return self.case_id.installment_ids.filtered(lambda i: i.state in OPEN_STATES and not i.is_disputed)
 
-    def _lock(self, installments):
-        """Lock the installments (and the case) until the end of the
-        transaction: two payments on the same installments never allocate
-        the same balance twice; the second one is asked to try again."""
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    SQL(
-                        "SELECT id FROM collection_installment WHERE id = ANY(%s) FOR NO KEY UPDATE NOWAIT",
-                        installments.ids,
-                    )
-                )
-                self.env.cr.execute(
-                    SQL("SELECT id FROM collection_case WHERE id = %s FOR NO KEY UPDATE NOWAIT", self.case_id.id)
-                )
-        except LockNotAvailable:
-            raise UserError(
-                _(
-                    "Another payment is being recorded on the case %s right now. Try again in a moment.",
-                    self.case_id.name,
-                )
-            ) from None
-
     def _allocation_message(self, problem, amount):
         kind, key = problem
         inst = self.env["collection.installment"].browse(key)
@@ -356,30 +381,44 @@ class CollectionPayment(models.Model):
         return journal
 
     def _receivable_lines(self, planned):
-        """The receivable lines behind the planned installments, oldest due
-        first: the installments' own lines, or for a payment plan on own
-        invoices the open lines of the invoices it refinanced."""
+        """The receivable lines behind the planned installments: the
+        installments' own lines, or for a payment plan on own invoices the
+        open lines of the invoices it refinanced."""
         installments = self.env["collection.installment"].browse([key for key, _part in planned])
         lines = installments.move_line_id
         plan = installments.agreement_id
         if plan:
             lines |= plan.replaced_installment_ids.move_line_id.filtered(lambda line: not line.reconciled)
-        return lines.sorted(lambda line: (line.date_maturity or line.date, line.id))
+        return lines
 
-    def _post_in_accounting(self, planned, balances):
+    def _post_in_accounting(self, planned, balances, targets):
         """Create the ``account.payment`` and reconcile it with the lines it
-        pays through Odoo's payment register (oldest due first)."""
+        pays through Odoo's payment register, which reconciles oldest due
+        date first; then record, as the allocation, what accounting did to
+        each installment. Returns that allocation."""
         currency = self.case_id.currency_id
-        if not allocation.fills_in_order(planned, balances, currency.rounding):
-            raise UserError(
-                _(
-                    "On own invoices accounting pays the chosen installments oldest first: give each its whole "
-                    "balance except the last one."
+        installments = self.env["collection.installment"].browse([key for key, _part in planned])
+        if self.allocation_mode == "manual":
+            if installments.agreement_id:
+                raise UserError(
+                    _(
+                        "On own invoices a payment plan is paid oldest installment first: let the payment "
+                        "allocate itself."
+                    )
                 )
-            )
+            if not allocation.fills_in_order(planned, balances, currency.rounding):
+                raise UserError(
+                    _(
+                        "On own invoices accounting pays the chosen installments oldest first: give each its whole "
+                        "balance except the last one."
+                    )
+                )
         lines = self._receivable_lines(planned)
         if not lines:
             raise UserError(_("The case %s has no open invoice to pay.", self.case_id.name))
+        journal = self._journal()
+        before = {inst.id: inst.amount_paid for inst in targets}
+        residual_before = sum(lines.mapped("amount_residual"))
         register = (
             self.env["account.payment.register"]
             .with_context(active_model="account.move.line", active_ids=lines.ids)
@@ -388,7 +427,7 @@ class CollectionPayment(models.Model):
                     "amount": self.amount,
                     "currency_id": self.currency_id.id,
                     "payment_date": self.date,
-                    "journal_id": self._journal().id,
+                    "journal_id": journal.id,
                     "communication": self.reference or self.name,
                     "group_payment": True,
                     "payment_difference_handling": "open",
@@ -398,8 +437,24 @@ class CollectionPayment(models.Model):
         payments = register._create_payments()
         if len(payments) != 1:
             raise UserError(_("The invoices of this case cannot be paid by one payment; pay them in Accounting."))
+        lines.invalidate_recordset(["amount_residual"])
+        if not payments.move_id or currency.is_zero(residual_before - sum(lines.mapped("amount_residual"))):
+            raise UserError(
+                _(
+                    "The journal %s records this payment without a journal entry, so the invoices stay unpaid. "
+                    "Give its payment method an outstanding receipts account, or choose another journal in Settings.",
+                    journal.name,
+                )
+            )
         self.account_payment_id = payments
         self.case_id.portfolio_id._sync_credits()
+        targets.invalidate_recordset()
+        done = []
+        for inst in targets.sorted(lambda i: (i.date_due, i.id)):
+            part = currency.round(inst.amount_paid - before[inst.id])
+            if currency.compare_amounts(part, 0.0) > 0:
+                done.append((inst.id, part))
+        return done
 
     # ------------------------------------------------------------------
     # Cancelling
@@ -424,17 +479,44 @@ class CollectionPayment(models.Model):
         case = self.case_id
         currency = case.currency_id
         if posted:
-            self._lock(self.line_ids.installment_id)
-            if self.account_payment_id:
-                self.account_payment_id.action_draft()
-                self.account_payment_id.action_cancel()
+            installments = self.line_ids.installment_id
+            changed = installments.filtered(lambda i: i.state not in ("pending", "partial", "paid"))
+            if changed:
+                raise UserError(
+                    _(
+                        "The installments this payment paid were refinanced, written off or cancelled since "
+                        "(%s): the payment can no longer be cancelled. Record the correction on the case instead.",
+                        ", ".join(changed.mapped("name")),
+                    )
+                )
+            installments._lock_for_payment(case)
+            if self._follows_accounting():
+                account_payment = self.account_payment_id
+                if account_payment.is_matched:
+                    raise UserError(
+                        _(
+                            "The payment %s is already matched with a bank statement in Accounting: ask an accountant "
+                            "to cancel it there, which cancels this one too.",
+                            account_payment.name,
+                        )
+                    )
+                if account_payment.state != "canceled":
+                    account_payment.with_context(collection_payment_cancelling=True).action_draft()
+                    account_payment.with_context(collection_payment_cancelling=True).action_cancel()
                 case.portfolio_id._sync_credits()
             else:
+                installments.invalidate_recordset()
                 for line in self.line_ids:
                     inst = line.installment_id
                     inst.amount_paid = currency.round(max(inst.amount_paid - line.amount, 0.0))
                 if currency.compare_amounts(self.amount_credit, 0.0) > 0:
                     case.amount_credit = currency.round(max(case.amount_credit - self.amount_credit, 0.0))
+        self._mark_cancelled(reason)
+
+    def _mark_cancelled(self, reason):
+        """Record the cancellation (the money movements are undone by the caller)."""
+        self.ensure_one()
+        posted = self.state == "posted"
         self.write({"state": "cancelled", "date_cancelled": fields.Datetime.now(), "cancel_reason": reason})
         if posted:
             self.env["collection.event"]._log(
@@ -445,11 +527,9 @@ class CollectionPayment(models.Model):
                     amount=self.currency_id.format(self.amount),
                     reason=reason,
                 ),
-                cases=case,
+                cases=self.case_id,
                 payload={"payment_id": self.id, "amount": self.amount},
             )
-            if case.state == "closed" and case.close_reason == "paid":
-                case._compute_state()
 
     def action_print_receipt(self):
         self.ensure_one()
@@ -481,3 +561,29 @@ class CollectionPaymentLine(models.Model):
     installment_residual = fields.Monetary(related="installment_id.amount_residual", string="Open Balance")
     amount = fields.Monetary(required=True)
     state = fields.Selection(related="payment_id.state", store=True)
+
+    @api.constrains("installment_id", "payment_id")
+    def _check_installment(self):
+        for line in self:
+            if line.installment_id.case_id != line.payment_id.case_id:
+                raise ValidationError(_("A payment can only pay installments of its own case."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines._check_draft()
+        return lines
+
+    def write(self, vals):
+        self._check_draft()
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_draft()
+        return super().unlink()
+
+    def _check_draft(self):
+        """Users shape the allocation of a draft payment; posting and
+        cancelling (as superuser) own it afterwards."""
+        if not self.env.su and self.filtered(lambda line: line.payment_id.state != "draft"):
+            raise AccessError(_("The allocation of a posted or cancelled payment cannot be changed."))

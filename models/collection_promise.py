@@ -63,6 +63,9 @@ class CollectionPromise(models.Model):
         domain="[('case_id', '=', case_id), ('state', 'in', ('pending', 'partial'))]",
     )
     date_made = fields.Date("Made On", required=True, readonly=True, default=fields.Date.context_today)
+    made_at = fields.Datetime(
+        readonly=True, default=fields.Datetime.now, help="When the promise was recorded: payments posted later count."
+    )
     date_promise = fields.Date("Promised For", required=True, index=True)
     amount = fields.Monetary(required=True)
     amount_kept = fields.Monetary(readonly=True)
@@ -175,7 +178,7 @@ class CollectionPromise(models.Model):
                 """
                 SELECT p.id, p.case_id, p.amount, p.date_promise, p.date_made, p.paid_baseline,
                        p.date_promise + COALESCE(co.collection_promise_grace_days, 0) AS deadline,
-                       pf.kind, cur.rounding
+                       pf.kind, cur.rounding, COALESCE(p.made_at, p.create_date)
                   FROM collection_promise p
                   JOIN collection_case c ON c.id = p.case_id
                   JOIN collection_portfolio pf ON pf.id = c.portfolio_id
@@ -196,7 +199,7 @@ class CollectionPromise(models.Model):
             by_case[row[1]].append(row)
         for case_id, promises in by_case.items():
             pool = received.get(case_id, [])
-            for promise_id, _case, amount, _date, made, _base, deadline, _kind, rounding in promises:
+            for promise_id, _case, amount, _date, made, _base, deadline, _kind, rounding, _created in promises:
                 money = promise_tools.take_payments(pool, made, deadline, amount)
                 state = promise_tools.judge(amount, money, rounding, due=today > deadline)
                 if state:
@@ -246,8 +249,9 @@ class CollectionPromise(models.Model):
 
         Internal portfolios: payments, statement lines and other credits
         reconciled in accounting with the case's receivable lines (not credit
-        notes), dated by the credit line. External portfolios: the posted
-        collection payments, dated by their payment date, and what else the
+        notes), dated by the credit line. External portfolios: the collection
+        payments posted since the promise was made, dated by their payment
+        date (one dated before the promise then counts for nothing), and what else the
         installments received since the promise was made (their paid amount
         above the earliest open promise's baseline, e.g. from the creditor's
         files), of unknown date."""
@@ -277,35 +281,34 @@ class CollectionPromise(models.Model):
         external = {}
         for row in rows:
             if row[7] != "internal":
-                baseline, made = external.get(row[1], (float("inf"), row[4]))
-                external[row[1]] = (min(baseline, float(row[5] or 0.0)), min(made, row[4]))
+                baseline, created = external.get(row[1], (float("inf"), row[9]))
+                external[row[1]] = (min(baseline, float(row[5] or 0.0)), min(created, row[9]))
         if external:
             case_ids = list(external)
-            earliest = min(made for _baseline, made in external.values())
-            # collection payments, dated
+            # collection payments posted since the promise was made, by their payment date
             self.env["collection.payment"].flush_model()
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT case_id, date, SUM(amount_case), SUM(amount_allocated)
-                      FROM collection_payment
-                     WHERE case_id = ANY(%s) AND state = 'posted' AND date >= %s
-                     GROUP BY case_id, date
-                     ORDER BY case_id, date
+                    SELECT p.case_id, p.date, SUM(p.amount_case), SUM(p.amount_allocated)
+                      FROM collection_payment p
+                      JOIN unnest(%s::int[], %s::timestamp[]) AS made(case_id, created) ON made.case_id = p.case_id
+                     WHERE p.state = 'posted' AND p.date_posted >= made.created
+                     GROUP BY p.case_id, p.date
+                     ORDER BY p.case_id, p.date
                     """,
                     case_ids,
-                    earliest,
+                    [external[case_id][1] for case_id in case_ids],
                 )
             )
             allocated = defaultdict(float)
             for case_id, day, amount, paid in self.env.cr.fetchall():
                 money[case_id].append([day, float(amount)])
-                if day >= external[case_id][1]:
-                    allocated[case_id] += float(paid)
+                allocated[case_id] += float(paid)
             # what the installments received otherwise (the creditor's files,
             # corrections), above what they had when the promise was made
             paid_now = self.env["collection.case"].browse(case_ids)._paid_baselines()
-            for case_id, (baseline, _made) in external.items():
+            for case_id, (baseline, _created) in external.items():
                 extra = paid_now.get(case_id, 0.0) - baseline - allocated[case_id]
                 if extra > 0:
                     money[case_id].append([None, extra])

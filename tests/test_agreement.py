@@ -176,6 +176,51 @@ class TestAgreement(CollectionCommon):
         write_off = self.env["collection.event"].with_user(self.auditor).search([("event_type", "=", "write_off")])
         self.assertEqual(write_off.case_id, self.case)
 
+    def test_the_level_cannot_be_talked_down(self):
+        Agreement = self.env["collection.agreement"].with_user(self.collector_a)
+        with self.assertRaises(AccessError):
+            Agreement.create({"case_id": self.case.id, "state": "active", "approver_id": self.collector_a.id})
+        agreement = self._agreement(condonation_type="percent", condonation_value=50.0)
+        agreement.action_submit()
+        self.assertEqual(agreement.state, "to_approve")
+        collector_level = self.env.ref("debt_collection.collection_agreement_level_collector")
+        with self.assertRaises(AccessError):
+            agreement.with_user(self.collector_a).write({"level_id": collector_level.id})
+        with self.assertRefused(UserError, "put an agreement awaiting approval back to draft"):
+            agreement.with_user(self.collector_a).write({"condonation_value": 0.0})
+        # a supervisor cannot approve what the terms now put beyond their level
+        with self.assertRaises(AccessError):
+            agreement.with_user(self.supervisor).action_approve()
+        agreement.with_user(self.collector_a).action_draft()
+        self.assertEqual((agreement.state, agreement.activity_ids), ("draft", agreement.activity_ids.browse()))
+        agreement.with_user(self.collector_a).write({"condonation_value": 5.0})
+        self.assertEqual(agreement.level_id, self.env.ref("debt_collection.collection_agreement_level_supervisor"))
+        copy = agreement.copy()
+        self.assertEqual((copy.state, copy.approver_id), ("draft", copy.approver_id.browse()))
+
+    def test_named_approver_and_expired_terms(self):
+        level = self.env.ref("debt_collection.collection_agreement_level_supervisor")
+        level.approver_id = self.supervisor_other
+        agreement = self._agreement(condonation_type="percent", condonation_value=10.0)
+        agreement.action_submit()
+        self.assertEqual(agreement.activity_ids.user_id, self.supervisor_other)
+        self.assertTrue(agreement._may_approve(self.supervisor_other))
+        self.assertFalse(agreement._may_approve(self.supervisor), "the level names its approver")
+        agreement.with_user(self.manager).action_draft()
+        agreement.with_user(self.manager).write({"first_due_date": self.today + timedelta(days=5)})
+        agreement.with_user(self.manager).action_submit()
+        self.assertEqual(agreement.state, "active", "a manager approves at once")
+        late = self._agreement(case=self._case(self._debtor("Late"), self.collector_a), installment_count=2)
+        late.with_user(self.collector_a).write({"first_due_date": self.today + timedelta(days=3)})
+        with freeze_time(self.today + timedelta(days=4)), self.assertRefused(UserError, "would already be due"):
+            late.with_user(self.collector_a).action_submit()
+
+    def test_a_running_plan_is_not_refinanced_again(self):
+        first = self._agreement(installment_count=2)
+        first.action_submit()
+        with self.assertRefused(ValidationError, "belong to the running agreement"):
+            self._agreement(case=self.case, replaced_installment_ids=[Command.set(first.installment_ids.ids)])
+
     def test_large_relief_needs_a_manager(self):
         agreement = self._agreement(condonation_type="percent", condonation_value=30.0, installment_count=24)
         self.assertEqual(agreement.level_id, self.env.ref("debt_collection.collection_agreement_level_manager"))
@@ -271,6 +316,15 @@ class TestAgreement(CollectionCommon):
         self.assertEqual(agreement.amount_received, 900.0)
         self.assertEqual(plan.mapped("state"), ["paid"] * 3)
         self.assertEqual((case.state, case.amount_residual), ("closed", 0.0))
+        # money unreconciled and reconciled again counts once
+        receivable = invoice.line_ids.filtered(lambda line: line.account_id.account_type == "asset_receivable")
+        receivable.remove_move_reconcile()
+        self.assertEqual(agreement.amount_received, 0.0)
+        payment_lines = self.env["account.move.line"].search(
+            [("partner_id", "=", self.partner_a.id), ("account_id", "=", receivable.account_id.id), ("credit", ">", 0)]
+        )
+        (payment_lines + receivable).reconcile()
+        self.assertEqual(agreement.amount_received, 900.0)
 
     def test_agreement_document_renders_with_the_amount_in_words(self):
         agreement = self._agreement(installment_count=3, down_payment=100.0)
@@ -282,3 +336,17 @@ class TestAgreement(CollectionCommon):
         self.assertIn("One Thousand Dollars", html)
         self.assertIn("Proposal, not yet approved", html)
         self.assertIn("The debtor", html)
+
+    def test_internal_condonation_asks_for_a_credit_note(self):
+        invoice = self._invoice(self.partner_a, 500.0, days_ago=40)
+        self.internal._sync_invoices()
+        case = invoice.collection_case_id
+        case.user_id = self.collector_a
+        agreement = self._agreement(case=case, installment_count=2, condonation_value=50.0)
+        agreement.action_submit()
+        agreement.with_user(self.supervisor).action_approve()
+        self.assertEqual(sum(agreement.installment_ids.mapped("amount")), 450.0)
+        todo = invoice.activity_ids.filtered(lambda a: agreement.name in (a.summary or ""))
+        self.assertEqual(len(todo), 1)
+        self.assertIn("50.00", str(todo.note))
+        self.assertEqual(invoice.amount_residual, 500.0, "accounting decides: nothing is written off there")

@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import Form
 from odoo.tests import tagged
 
@@ -107,6 +108,7 @@ class TestCollectionPayment(CollectionCommon):
         payment.keep_credit = True
         payment.action_post()
         self.assertEqual((payment.amount_allocated, payment.amount_credit), (230.0, 70.0))
+        self.assertEqual(payment.commission_amount, 23.0, "commission on the money applied to the debt")
         self.assertEqual(self.case.amount_credit, 70.0)
         self.assertEqual(self.case.state, "closed")
 
@@ -126,10 +128,63 @@ class TestCollectionPayment(CollectionCommon):
         self.assertEqual(len(payment.line_ids), 3, "the allocation is kept")
         cancelled = self.env["collection.event"].with_user(self.auditor).search([("event_type", "=", "payment_cancel")])
         self.assertIn("Cheque bounced", cancelled.description)
-        with self.assertRaises(UserError):
-            payment.with_user(self.manager).unlink()
+        with self.assertRefused(UserError, "cannot be deleted; cancel them instead"):
+            payment.sudo().unlink()
         self.case.invalidate_recordset(["movement_ids"])
         self.assertFalse(self.case.movement_ids, "a cancelled payment is no longer a movement")
+
+    def test_posting_is_the_only_way_to_a_posted_payment(self):
+        Payment = self.env["collection.payment"].with_user(self.collector_a)
+        with self.assertRaises(AccessError):
+            Payment.create({"case_id": self.case.id, "amount": 500.0, "state": "posted", "commission_amount": 99.0})
+        draft = self._payment(50.0)
+        with self.assertRaises(AccessError):
+            draft.with_user(self.collector_a).write({"state": "posted"})
+        draft.action_post()
+        copy = draft.copy()
+        self.assertEqual((copy.state, copy.line_ids, copy.commission_amount), ("draft", copy.line_ids.browse(), 0.0))
+        self.assertNotEqual(copy.name, draft.name)
+        # the allocation of a posted payment is the payment's own
+        Line = self.env["collection.payment.line"].with_user(self.collector_a)
+        with self.assertRaises(AccessError):
+            Line.create({"payment_id": draft.id, "installment_id": self.third.id, "amount": 500.0})
+        with self.assertRaises(AccessError):
+            draft.line_ids.with_user(self.collector_a).write({"amount": 1.0})
+        other = self._case(self._debtor("Someone Else"), self.collector_a)
+        with self.assertRefused(ValidationError, "installments of its own case"):
+            copy.with_user(self.collector_a).write(
+                {"line_ids": [Command.create({"installment_id": other.installment_ids.id, "amount": 5.0})]}
+            )
+
+    def test_manual_excess_must_go_to_the_other_installments(self):
+        payment = self._payment(
+            120.0,
+            allocation_mode="manual",
+            keep_credit=True,
+            line_ids=[Command.create({"installment_id": self.third.id, "amount": 80.0})],
+        )
+        with self.assertRefused(UserError, "give them the excess"):
+            payment.action_post()
+
+    def test_no_cancel_once_the_installment_was_refinanced(self):
+        payment = self._payment(40.0)
+        payment.action_post()
+        agreement = (
+            self.env["collection.agreement"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "case_id": self.case.id,
+                    "replaced_installment_ids": [Command.set(self.case.installment_ids.ids)],
+                    "installment_count": 2,
+                }
+            )
+        )
+        agreement.with_user(self.manager).action_submit()
+        self.assertEqual(self.first.state, "refinanced")
+        with self.assertRefused(UserError, "can no longer be cancelled"):
+            payment.with_user(self.supervisor).action_cancel()
+        self.assertEqual(payment.state, "posted")
 
     def test_collector_and_rights(self):
         with self.assertRaises(AccessError):
@@ -212,6 +267,17 @@ class TestCollectionPayment(CollectionCommon):
         self.assertEqual(invoices.amount_residual, 200.0)
         self.assertEqual((case.amount_paid, case.amount_residual), (300.0, 200.0))
         self.assertEqual(case.installment_ids.amount_paid, 300.0)
+
+    def test_payment_undone_in_accounting_is_cancelled_in_collections(self):
+        case, invoices = self._internal_case((45, 300.0))
+        payment = self._payment(100.0, case=case)
+        payment.action_post()
+        payment.account_payment_id.with_user(self.accountant).action_draft()
+        self.assertEqual((payment.state, payment.cancel_reason), ("cancelled", "Reset to draft in Accounting"))
+        self.assertEqual(invoices.amount_residual, 300.0)
+        self.assertEqual(case.amount_paid, 0.0)
+        event = self.env["collection.event"].with_user(self.auditor).search([("event_type", "=", "payment_cancel")])
+        self.assertEqual(event.case_id, case)
 
     def test_internal_overpayment_stays_as_open_credit(self):
         case, invoices = self._internal_case((45, 100.0))

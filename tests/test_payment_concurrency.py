@@ -83,7 +83,7 @@ class TestPaymentConcurrency(BaseCase):
             second = self._payment(self._env(cr2), 60.0)
             with self.assertRaises(UserError) as refused:
                 second.action_post()
-            self.assertIn("Another payment is being recorded", str(refused.exception))
+            self.assertIn("is being recorded on the case", str(refused.exception))
             cr2.rollback()
             cr1.commit()
         with self.registry.cursor() as cr3:
