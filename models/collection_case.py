@@ -534,7 +534,10 @@ class CollectionCase(models.Model):
                 count,
             )
         )
-        return [sequence.get_next_char(number) for (number,) in self.env.cr.fetchall()]
+        # what get_next_char does for each number, with the prefix interpolated once
+        prefix, suffix = sequence._get_prefix_suffix()
+        pattern = "%%0%sd" % sequence.padding
+        return [prefix + pattern % number + suffix for (number,) in self.env.cr.fetchall()]
 
     def write(self, vals):
         protected = SUPERVISOR_FIELDS & set(vals)

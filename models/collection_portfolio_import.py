@@ -7,6 +7,8 @@ portfolio and debtor; installment by reference, else by due date and
 number); writes are batched.
 """
 
+import csv
+import io
 import logging
 import re
 from collections import defaultdict
@@ -25,12 +27,17 @@ from odoo.tools import plaintext2html
 
 from odoo.addons.phone_validation.tools import phone_validation
 
+from ..tools import aging
 from ..tools import import_parser
+from ..tools import zones as zone_tools
 from ..tools.import_parser import ParseError
+from .collection_case import AUTO_STAGE_CODES
 
 _logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 2000
+# NULL in the CSV sent to COPY
+NULL_COPY = "\\N"
 WRITE_COUNTS = import_parser.WRITE_COUNTS
 IMPORT_CONTEXT = {
     "tracking_disable": True,
@@ -40,11 +47,35 @@ IMPORT_CONTEXT = {
 }
 
 
-def _with_defaults(model, vals_list):
-    """Give every record the model's defaults computed once, so that a batched
-    ``create`` does not call ``default_get`` again for each record."""
-    defaults = model.default_get(list(model._fields))
-    return [{**defaults, **vals} for vals in vals_list]
+# the columns of the debtor, repeated on each of their installment rows
+DEBTOR_COLUMNS = (
+    "partner_name",
+    "vat",
+    "partner_ref",
+    "country",
+    "state",
+    "street",
+    "city",
+    "zip",
+    "contacts",
+    "notes",
+    "email",
+    "phone1",
+    "phone2",
+    "phone3",
+)
+
+
+# a plain address (no display name, no list): Odoo's full parser gives it back lowercased
+PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _normalize_email(email):
+    """``email_normalize`` with a fast path for plain addresses (the usual
+    case in creditor files)."""
+    if PLAIN_EMAIL.match(email):
+        return email.lower()
+    return email_normalize(email)
 
 
 def _vat_key(vat):
@@ -223,87 +254,45 @@ class CollectionPortfolio(models.Model):
         return {"countries": countries, "states": states, "currencies": currencies, "labels": labels}
 
     def _import_normalize(self, record, opts, lookups):
-        """Check and convert one row; return (line or None, [error messages])."""
-        messages = []
+        """Check and convert one row; return (line or None, [error messages]).
+
+        The debtor's columns repeat on every installment row: they are
+        checked once per distinct debtor (``_import_normalize_debtor``)."""
         get = import_parser.clean
+        debtors = lookups.setdefault("debtors", {})
+        debtor_key = tuple(record.get(key) for key in DEBTOR_COLUMNS)
+        if debtor_key not in debtors:
+            raw = {key: get(value) for key, value in zip(DEBTOR_COLUMNS, debtor_key, strict=True)}
+            debtors[debtor_key] = self._import_normalize_debtor(raw, lookups)
+        debtor, debtor_messages = debtors[debtor_key]
+        messages = list(debtor_messages)
+        # cell values repeat (due dates, numbers): each distinct one is parsed once
+        parsed = lookups.setdefault("parsed", {})
+        parsers = {
+            "amount": lambda value: import_parser.parse_amount(value, opts["decimal_separator"]),
+            "date": lambda value: import_parser.parse_date(value, opts["date_format"]),
+            "int": import_parser.parse_int,
+        }
 
         def parse(kind, key):
             value = record.get(key)
-            try:
-                if kind == "amount":
-                    return import_parser.parse_amount(value, opts["decimal_separator"])
-                if kind == "date":
-                    return import_parser.parse_date(value, opts["date_format"])
-                return import_parser.parse_int(value)
-            except ParseError as exc:
+            cache_key = (kind, value)
+            if cache_key not in parsed:
+                try:
+                    parsed[cache_key] = (parsers[kind](value), None)
+                except ParseError as exc:
+                    parsed[cache_key] = (None, exc)
+            result, error = parsed[cache_key]
+            if error:
                 label = lookups["labels"].get(key, key)
                 messages.append(
-                    self.env._("%(column)s: %(error)s", column=label, error=self._import_parse_message(exc))
+                    self.env._("%(column)s: %(error)s", column=label, error=self._import_parse_message(error))
                 )
-                return None
+            return result
 
-        line = {"_row": record["_row"]}
-        line["partner_name"] = get(record.get("partner_name"))
-        line["vat"] = get(record.get("vat"))
-        line["partner_ref"] = get(record.get("partner_ref"))
-        if not line["partner_name"]:
-            messages.append(_("The debtor's name is missing."))
-        if not line["vat"] and not line["partner_ref"]:
-            messages.append(_("A tax ID or the creditor's debtor reference is needed to recognise the debtor."))
-        country = self.company_id.country_id
-        country_text = get(record.get("country"))
-        if country_text:
-            country = lookups["countries"].get(import_parser.normalize_header(country_text))
-            if not country:
-                messages.append(_("Unknown country '%s'.", country_text))
-        line["country_id"] = country.id if country and country_text else False
-        state_text = get(record.get("state"))
-        line["state_id"] = False
-        if state_text and country:
-            state = lookups["states"].get((country.id, import_parser.normalize_header(state_text)))
-            line["state_id"] = state.id if state else False
-        line["state_name"] = state_text
-        cache = lookups.setdefault("cache", {})
-        if line["vat"] and country:
-            key = ("vat", line["vat"], country.id)
-            if key not in cache:
-                cache[key] = self._import_check_vat(line["vat"], country)
-            line["vat"], vat_error = cache[key]
-            if vat_error:
-                messages.append(vat_error)
-        for key in ("street", "city", "zip", "contacts", "notes", "installment_ref", "contract_ref"):
-            line[key] = get(record.get(key))
-        email = get(record.get("email"))
-        line["email"] = False
-        if email:
-            line["email"] = email_normalize(email)
-            if not line["email"]:
-                messages.append(_("'%s' is not an e-mail address.", email))
-        phones = []
-        for number, key in enumerate(("phone1", "phone2", "phone3"), start=1):
-            raw = get(record.get(key))
-            if not raw:
-                continue
-            cache_key = ("phone", raw, country.id if country else False)
-            if cache_key not in cache:
-                try:
-                    cache[cache_key] = phone_validation.phone_format(
-                        raw, country.code if country else None, country.phone_code if country else None, "E164"
-                    )
-                except UserError:
-                    cache[cache_key] = None
-            if cache[cache_key]:
-                phones.append(cache[cache_key])
-            else:
-                messages.append(
-                    _(
-                        "Phone %(number)s '%(phone)s' is not a valid number%(country)s.",
-                        number=number,
-                        phone=raw,
-                        country=_(" for %s", country.name) if country else "",
-                    )
-                )
-        line["phones"] = phones
+        line = dict(debtor, _row=record["_row"])
+        line["installment_ref"] = get(record.get("installment_ref"))
+        line["contract_ref"] = get(record.get("contract_ref"))
         line["date_due"] = parse("date", "due_date")
         if not line["date_due"] and not record.get("due_date"):
             messages.append(_("The due date is missing."))
@@ -330,8 +319,69 @@ class CollectionPortfolio(models.Model):
                         portfolio=self.currency_id.name,
                     )
                 )
-        line["debtor_key"] = ("vat", _vat_key(line["vat"])) if line["vat"] else ("ref", line["partner_ref"])
         line["group"] = (line["debtor_key"], line["contract_ref"])
+        return line, messages
+
+    def _import_normalize_debtor(self, raw, lookups):
+        """Check and convert the debtor's columns of a row: (values,
+        [error messages])."""
+        messages = []
+        line = {
+            "partner_name": raw["partner_name"],
+            "vat": raw["vat"],
+            "partner_ref": raw["partner_ref"],
+        }
+        if not line["partner_name"]:
+            messages.append(_("The debtor's name is missing."))
+        if not line["vat"] and not line["partner_ref"]:
+            messages.append(_("A tax ID or the creditor's debtor reference is needed to recognise the debtor."))
+        if "company_country" not in lookups:
+            lookups["company_country"] = self.company_id.country_id
+        country = lookups["company_country"]
+        if raw["country"]:
+            country = lookups["countries"].get(import_parser.normalize_header(raw["country"]))
+            if not country:
+                messages.append(_("Unknown country '%s'.", raw["country"]))
+        line["country_id"] = country.id if country and raw["country"] else False
+        line["state_id"] = False
+        if raw["state"] and country:
+            state = lookups["states"].get((country.id, import_parser.normalize_header(raw["state"])))
+            line["state_id"] = state.id if state else False
+        line["state_name"] = raw["state"]
+        if line["vat"] and country:
+            line["vat"], vat_error = self._import_check_vat(line["vat"], country)
+            if vat_error:
+                messages.append(vat_error)
+        for key in ("street", "city", "zip", "contacts", "notes"):
+            line[key] = raw[key]
+        line["email"] = False
+        if raw["email"]:
+            line["email"] = _normalize_email(raw["email"])
+            if not line["email"]:
+                messages.append(_("'%s' is not an e-mail address.", raw["email"]))
+        phones = []
+        for number, key in enumerate(("phone1", "phone2", "phone3"), start=1):
+            if not raw[key]:
+                continue
+            try:
+                formatted = phone_validation.phone_format(
+                    raw[key], country.code if country else None, country.phone_code if country else None, "E164"
+                )
+            except UserError:
+                formatted = None
+            if formatted:
+                phones.append(formatted)
+            else:
+                messages.append(
+                    _(
+                        "Phone %(number)s '%(phone)s' is not a valid number%(country)s.",
+                        number=number,
+                        phone=raw[key],
+                        country=_(" for %s", country.name) if country else "",
+                    )
+                )
+        line["phones"] = phones
+        line["debtor_key"] = ("vat", _vat_key(line["vat"])) if line["vat"] else ("ref", line["partner_ref"])
         return line, messages
 
     @api.model
@@ -484,9 +534,7 @@ class CollectionPortfolio(models.Model):
         missing = [key for key in debtors if key not in partner_by_key]
         for start in range(0, len(missing), WRITE_BATCH):
             chunk = missing[start : start + WRITE_BATCH]
-            created = Partner.create(
-                _with_defaults(Partner, [self._import_partner_vals(debtors[key]) for key in chunk])
-            )
+            created = self._import_create_partners([self._import_partner_vals(debtors[key]) for key in chunk])
             partner_by_key.update(zip(chunk, created, strict=True))
             counts["partners_created"] += len(created)
         missing_keys = set(missing)
@@ -502,10 +550,14 @@ class CollectionPortfolio(models.Model):
             partner = partner_by_key[key]
             if partner.id not in case_by_partner and partner.id not in new_partners:
                 new_partners[partner.id] = line
+        lines_of = defaultdict(list)
+        for line in lines:
+            lines_of[partner_by_key[line["debtor_key"]].id].append(line)
         items = list(new_partners.items())
+        figures = self._import_case_figures({partner_id: lines_of[partner_id] for partner_id, _line in items})
         for start in range(0, len(items), WRITE_BATCH):
             chunk = items[start : start + WRITE_BATCH]
-            created = self._import_insert_cases(chunk)
+            created = self._import_insert_cases(chunk, figures)
             case_by_partner.update(zip((partner_id for partner_id, _line in chunk), created, strict=True))
             counts["cases_created"] += len(created)
         created_case_ids = {case_by_partner[pid].id for pid in new_partners}
@@ -599,7 +651,11 @@ class CollectionPortfolio(models.Model):
         for start in range(0, len(to_create), WRITE_BATCH):
             self._import_insert_installments(to_create[start : start + WRITE_BATCH])
             progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
-        self._import_recompute_cases(Case.browse(case_ids).with_context(**IMPORT_CONTEXT))
+        # the new cases were inserted with their final figures; the others are recomputed
+        self._import_recompute_cases(
+            Case.browse(sorted(set(case_ids) - created_case_ids)).with_context(**IMPORT_CONTEXT)
+        )
+        Case.browse(sorted(created_case_ids))._inherit_promise_stats()
         counts["installments_created"] += len(to_create)
         updated_cases.update(vals["case_id"] for vals in to_create)
         counts["cases_updated"] = len(updated_cases - created_case_ids)
@@ -631,41 +687,114 @@ class CollectionPortfolio(models.Model):
         result = execute_values(cr._obj, query.code, values, page_size=len(values), fetch=True)
         return [row[0] for row in result]
 
-    def _import_insert_cases(self, chunk):
-        """Create the cases of new debtors: ``chunk`` is [(partner id, line)]."""
+    def _import_copy(self, model_name, columns, rows):
+        """Insert ``rows`` (plain Python values of ``columns``) with
+        PostgreSQL's COPY, the ids drawn from the table's sequence first.
+        Returns the new ids, in the order of the rows."""
+        if not rows:
+            return []
+        self.env.flush_all()
+        table = self.env[model_name]._table
+        cr = self.env.cr
+        cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", len(rows)))
+        ids = [row[0] for row in cr.fetchall()]
+        uid, now = self.env.uid, fields.Datetime.now()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for record_id, row in zip(ids, rows, strict=True):
+            writer.writerow([record_id, *(NULL_COPY if value is None else value for value in row), uid, now, uid, now])
+        buffer.seek(0)
+        names = ", ".join(["id", *columns, "create_uid", "create_date", "write_uid", "write_date"])
+        cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
+        return ids
+
+    def _import_insert_cases(self, chunk, figures):
+        """Create the cases of new debtors: ``chunk`` is [(partner id, line)],
+        ``figures`` their amounts, aging, stage and zone by partner id."""
         Case = self.env["collection.case"]
         names = Case._next_names(len(chunk))
         columns = [
             "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "team_id", "external_ref",
             "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
-            "amount_overdue", "amount_credit", "days_overdue", "priority_score", "aging_bucket",
+            "amount_overdue", "amount_credit", "amount_disputed", "date_oldest_due", "days_overdue",
+            "priority_score", "aging_bucket", "stage_id", "zone_id", "work_tier", "broken_promise_count",
+            "promise_judged_count", "promise_kept_rate",
         ]  # fmt: skip
-        rows = [
-            (
-                name,
-                self.id,
-                self.company_id.id,
-                self.currency_id.id,
-                self.kind,
-                partner_id,
-                self.team_id.id or None,
-                line["partner_ref"] or None,
-                line["debt_since"] or None,
-                line["contacts"] or None,
-                plaintext2html(line["notes"]) if line["notes"] else None,
-                "open",
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0.0,
-                0,
-                0.0,
-                "not_due",
+        rows = []
+        for name, (partner_id, line) in zip(names, chunk, strict=True):
+            fig = figures[partner_id]
+            rows.append(
+                (
+                    name,
+                    self.id,
+                    self.company_id.id,
+                    self.currency_id.id,
+                    self.kind,
+                    partner_id,
+                    self.team_id.id or None,
+                    line["partner_ref"] or None,
+                    line["debt_since"] or None,
+                    line["contacts"] or None,
+                    plaintext2html(line["notes"]) if line["notes"] else None,
+                    "open",
+                    fig["total"],
+                    0.0,
+                    fig["total"],
+                    fig["overdue"],
+                    0.0,
+                    0.0,
+                    fig["oldest"],
+                    fig["days"],
+                    fig["score"],
+                    fig["bucket"],
+                    fig["stage_id"],
+                    fig["zone_id"],
+                    "3_priority",
+                    0,
+                    0,
+                    0.0,
+                )
             )
-            for name, (partner_id, line) in zip(names, chunk, strict=True)
-        ]
-        return Case.browse(self._import_insert("collection.case", columns, rows))
+        return Case.browse(self._import_copy("collection.case", columns, rows))
+
+    def _import_case_figures(self, lines_by_partner):
+        """{partner id: figures} of the new cases, from their installment
+        lines (nothing paid yet): the same formulas as the case's computes
+        (``tools/aging.py``, automatic stages, zones), without the ORM."""
+        today = fields.Date.context_today(self)
+        currency = self.currency_id
+        stages = self.env["collection.stage"].search(
+            [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
+        )
+        thresholds = sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages)
+        criteria = self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id)
+        figures = {}
+        for partner_id, lines in lines_by_partner.items():
+            total = currency.round(sum(float(line["amount"]) for line in lines))
+            overdue = currency.round(sum(float(line["amount"]) for line in lines if line["date_due"] < today))
+            oldest = min(line["date_due"] for line in lines)
+            days = aging.days_overdue(oldest, today)
+            stage_id = thresholds[0][2] if thresholds else None
+            for threshold, _sequence, candidate in thresholds:
+                if days >= threshold:
+                    stage_id = candidate
+            first = lines[0]
+            zone_id = None
+            if criteria:
+                zone_id = zone_tools.best_zone(
+                    criteria, first["country_id"] or None, first["state_id"] or None, first["city"], first["zip"]
+                )
+            figures[partner_id] = {
+                "total": total,
+                "overdue": overdue,
+                "oldest": oldest,
+                "days": days,
+                "bucket": aging.aging_bucket(days if oldest < today else 0),
+                "score": aging.priority_score(days, total),
+                "stage_id": stage_id,
+                "zone_id": zone_id or None,
+            }
+        return figures
 
     def _import_insert_installments(self, vals_list):
         case_ids = {vals["case_id"] for vals in vals_list}
@@ -694,7 +823,7 @@ class CollectionPortfolio(models.Model):
             )
             for vals in vals_list
         ]
-        return self._import_insert("collection.installment", columns, rows)
+        return self._import_copy("collection.installment", columns, rows)
 
     def _import_recompute_cases(self, cases):
         """After the inserts: drop what the ORM cached and recompute the
@@ -740,6 +869,64 @@ class CollectionPortfolio(models.Model):
         if missing:
             missing._close("returned", _("Not in the creditor's latest file."))
         counts["cases_returned"] = len(missing)
+
+    def _import_create_partners(self, vals_list):
+        """Create debtors in one INSERT: the model's defaults (computed
+        once), the given values converted to columns by their fields, and
+        the stored computed fields — set here for the ones the import knows
+        (commercial partner, complete name, normalised e-mail and phone),
+        recomputed by the ORM in one batch for any other (added by other
+        modules). Returns the partners."""
+        Partner = self.env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
+        # stored computed fields of a debtor without parent company or user, set here
+        own = {
+            "commercial_partner_id",
+            "complete_name",
+            "email_normalized",
+            "phone_sanitized",
+            "partner_share",
+            "commercial_company_name",
+            "company_registry",
+            "user_id",
+        }
+        defaults = Partner.default_get(list(Partner._fields))
+        names = [
+            name
+            for name, field in Partner._fields.items()
+            if field.store
+            and field.column_type
+            and not field.compute
+            and not field.company_dependent
+            and name not in models.LOG_ACCESS_COLUMNS
+            and name != "id"
+            and (name in defaults or any(name in vals for vals in vals_list))
+        ]
+        fields_ = [Partner._fields[name] for name in names]
+        rows = []
+        for vals in vals_list:
+            merged = {**defaults, **vals}
+            row = [
+                field.convert_to_column_insert(merged.get(name), Partner, merged)
+                for name, field in zip(names, fields_, strict=True)
+            ]
+            row += [
+                merged.get("name"),
+                _normalize_email(merged["email"]) if merged.get("email") else None,
+                merged.get("mobile") or merged.get("phone") or None,
+                True,
+            ]
+            rows.append(tuple(row))
+        ids = self._import_insert(
+            "res.partner", [*names, "complete_name", "email_normalized", "phone_sanitized", "partner_share"], rows
+        )
+        self.env.cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", ids))
+        partners = Partner.browse(ids)
+        partners.invalidate_recordset()
+        for name, field in Partner._fields.items():
+            if field.store and field.compute and field.column_type and name not in own:
+                Partner.env.add_to_compute(field, partners)
+        Partner.env.flush_all()
+        return partners.with_env(self.env)
 
     def _import_partner_vals(self, line):
         phones = line["phones"]
