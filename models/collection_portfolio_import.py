@@ -12,8 +12,11 @@ import io
 import logging
 import re
 from collections import defaultdict
+from collections import namedtuple
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
+import phonenumbers
 from psycopg2.extras import execute_values
 
 from odoo import _
@@ -76,6 +79,40 @@ def _normalize_email(email):
     if PLAIN_EMAIL.match(email):
         return email.lower()
     return email_normalize(email)
+
+
+def _phone_e164(number, country):
+    """The number in E.164, or None when it is not valid for the country.
+    A number valid at first parse is formatted at once; any other goes
+    through Odoo's ``phone_format`` (which also rescues "00…" and missing
+    "+" prefixes)."""
+    code = country.code if country else None
+    try:
+        parsed = phonenumbers.parse(number, code)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is not None and phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        return phone_validation.phone_format(number, code, country.phone_code if country else None, "E164")
+    except UserError:
+        return None
+
+
+# an installment already in the database, as the import matches it
+ExistingInstallment = namedtuple(
+    "ExistingInstallment", "id case_id external_ref date_due sequence amount amount_paid contract_ref"
+)
+
+
+def _amount_rounder(currency):
+    """A function rounding a Decimal amount to the currency: exactly, half
+    up, when the currency rounds to decimal places (the usual case);
+    through ``currency.round`` otherwise (e.g. to 0.05)."""
+    quantum = Decimal(1).scaleb(-currency.decimal_places)
+    if currency.compare_amounts(currency.rounding, float(quantum)) == 0:
+        return lambda amount: float(Decimal(amount).quantize(quantum, ROUND_HALF_UP))
+    return lambda amount: currency.round(float(amount))
 
 
 def _vat_key(vat):
@@ -260,7 +297,7 @@ class CollectionPortfolio(models.Model):
         checked once per distinct debtor (``_import_normalize_debtor``)."""
         get = import_parser.clean
         debtors = lookups.setdefault("debtors", {})
-        debtor_key = tuple(record.get(key) for key in DEBTOR_COLUMNS)
+        debtor_key = tuple(map(record.get, DEBTOR_COLUMNS))
         if debtor_key not in debtors:
             raw = {key: get(value) for key, value in zip(DEBTOR_COLUMNS, debtor_key, strict=True)}
             debtors[debtor_key] = self._import_normalize_debtor(raw, lookups)
@@ -268,11 +305,13 @@ class CollectionPortfolio(models.Model):
         messages = list(debtor_messages)
         # cell values repeat (due dates, numbers): each distinct one is parsed once
         parsed = lookups.setdefault("parsed", {})
-        parsers = {
-            "amount": lambda value: import_parser.parse_amount(value, opts["decimal_separator"]),
-            "date": lambda value: import_parser.parse_date(value, opts["date_format"]),
-            "int": import_parser.parse_int,
-        }
+        parsers = lookups.get("parsers")
+        if parsers is None:
+            parsers = lookups["parsers"] = {
+                "amount": lambda value: import_parser.parse_amount(value, opts["decimal_separator"]),
+                "date": lambda value: import_parser.parse_date(value, opts["date_format"]),
+                "int": import_parser.parse_int,
+            }
 
         def parse(kind, key):
             value = record.get(key)
@@ -363,12 +402,7 @@ class CollectionPortfolio(models.Model):
         for number, key in enumerate(("phone1", "phone2", "phone3"), start=1):
             if not raw[key]:
                 continue
-            try:
-                formatted = phone_validation.phone_format(
-                    raw[key], country.code if country else None, country.phone_code if country else None, "E164"
-                )
-            except UserError:
-                formatted = None
+            formatted = _phone_e164(raw[key], country)
             if formatted:
                 phones.append(formatted)
             else:
@@ -540,19 +574,20 @@ class CollectionPortfolio(models.Model):
         missing_keys = set(missing)
         self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing_keys])
         # -------- cases
-        partner_ids = {partner_by_key[key].id for key in debtors}
+        pid_of = {key: partner.id for key, partner in partner_by_key.items()}
+        partner_ids = set(pid_of.values())
         case_by_partner = {
             case.partner_id.id: case
             for case in Case.search([("portfolio_id", "=", self.id), ("partner_id", "in", list(partner_ids))])
         }
         new_partners = {}
         for key, line in debtors.items():
-            partner = partner_by_key[key]
-            if partner.id not in case_by_partner and partner.id not in new_partners:
-                new_partners[partner.id] = line
+            partner_id = pid_of[key]
+            if partner_id not in case_by_partner and partner_id not in new_partners:
+                new_partners[partner_id] = line
         lines_of = defaultdict(list)
         for line in lines:
-            lines_of[partner_by_key[line["debtor_key"]].id].append(line)
+            lines_of[pid_of[line["debtor_key"]]].append(line)
         items = list(new_partners.items())
         figures = self._import_case_figures({partner_id: lines_of[partner_id] for partner_id, _line in items})
         for start in range(0, len(items), WRITE_BATCH):
@@ -564,7 +599,7 @@ class CollectionPortfolio(models.Model):
         updated_cases = set()
         reopen = Case.browse()
         for key, line in debtors.items():
-            case = case_by_partner[partner_by_key[key].id]
+            case = case_by_partner[pid_of[key]]
             if case.id in created_case_ids:
                 continue
             vals = {}
@@ -589,19 +624,29 @@ class CollectionPortfolio(models.Model):
         # -------- installments
         case_ids = [case.id for case in case_by_partner.values()]
         by_ref, by_date = {}, {}
-        for inst in Installment.search_fetch(
-            [("case_id", "in", case_ids)],
-            ["case_id", "external_ref", "date_due", "sequence", "amount", "amount_paid", "contract_ref", "state"],
-        ):
+        # the installments of the existing cases, read as plain rows: a file
+        # sent again matches hundreds of thousands of them
+        Installment.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT id, case_id, external_ref, date_due, sequence, amount, amount_paid, contract_ref
+                     FROM collection_installment WHERE case_id = ANY(%s)""",
+                sorted(set(case_ids) - created_case_ids),
+            )
+        )
+        for inst in map(ExistingInstallment._make, self.env.cr.fetchall()):
             if inst.external_ref:
-                by_ref[(inst.case_id.id, inst.external_ref)] = inst
-            by_date[(inst.case_id.id, inst.contract_ref or "", inst.date_due, inst.sequence)] = inst
+                by_ref[(inst.case_id, inst.external_ref)] = inst
+            by_date[(inst.case_id, inst.contract_ref or "", inst.date_due, inst.sequence)] = inst
         to_create = []
+        round_amount = _amount_rounder(currency)
+        default_label = _("Installment")
         for line in lines:
-            case = case_by_partner[partner_by_key[line["debtor_key"]].id]
+            partner_id = pid_of[line["debtor_key"]]
+            case = case_by_partner[partner_id]
             result = rows_result[line["_row"]]
             result["case_id"] = case.id
-            amount = currency.round(float(line["amount"]))
+            amount = round_amount(line["amount"])
             inst = (
                 by_ref.get((case.id, line["installment_ref"]))
                 if line["installment_ref"]
@@ -611,7 +656,8 @@ class CollectionPortfolio(models.Model):
                 to_create.append(
                     {
                         "case_id": case.id,
-                        "name": self._import_installment_name(line),
+                        "partner_id": partner_id,
+                        "name": self._import_installment_name(line, default_label),
                         "sequence": line["sequence"],
                         "date_due": line["date_due"],
                         "amount": amount,
@@ -622,14 +668,14 @@ class CollectionPortfolio(models.Model):
                 result["status"] = "created"
                 continue
             vals = {}
-            if currency.compare_amounts(inst.amount, amount) != 0:
-                if currency.compare_amounts(inst.amount_paid, amount) > 0:
+            if currency.compare_amounts(float(inst.amount), amount) != 0:
+                if currency.compare_amounts(float(inst.amount_paid), amount) > 0:
                     result["status"] = "error"
                     result["message"] = _(
                         "Installment %(name)s was already paid %(paid)s, more than the new amount %(amount)s; "
                         "left unchanged.",
-                        name=inst.display_name,
-                        paid=inst.amount_paid,
+                        name=Installment.browse(inst.id).display_name,
+                        paid=float(inst.amount_paid),
                         amount=amount,
                     )
                     continue
@@ -639,7 +685,7 @@ class CollectionPortfolio(models.Model):
             if (inst.contract_ref or "") != line["contract_ref"]:
                 vals["contract_ref"] = line["contract_ref"] or False
             if vals:
-                inst.write(vals)
+                Installment.browse(inst.id).write(vals)
                 counts["installments_updated"] += 1
                 updated_cases.add(case.id)
                 result["status"] = "updated"
@@ -651,13 +697,14 @@ class CollectionPortfolio(models.Model):
         for start in range(0, len(to_create), WRITE_BATCH):
             self._import_insert_installments(to_create[start : start + WRITE_BATCH])
             progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
-        # the new cases were inserted with their final figures; the others are recomputed
-        self._import_recompute_cases(
-            Case.browse(sorted(set(case_ids) - created_case_ids)).with_context(**IMPORT_CONTEXT)
-        )
+        # the new cases were inserted with their final figures; existing cases
+        # that received installments are recomputed (the installments changed
+        # above went through the ORM, which recomputes their cases itself)
+        received = {vals["case_id"] for vals in to_create}
+        self._import_recompute_cases(Case.browse(sorted(received - created_case_ids)).with_context(**IMPORT_CONTEXT))
         Case.browse(sorted(created_case_ids))._inherit_promise_stats()
         counts["installments_created"] += len(to_create)
-        updated_cases.update(vals["case_id"] for vals in to_create)
+        updated_cases.update(received)
         counts["cases_updated"] = len(updated_cases - created_case_ids)
         if opts.get("mark_missing"):
             self._import_return_missing(set(case_ids), counts)
@@ -667,25 +714,31 @@ class CollectionPortfolio(models.Model):
     # INSERT per batch; the computed amounts, state and stage of the cases
     # are then recomputed by the ORM for all touched cases at once.
     # ------------------------------------------------------------------
+    def _next_ids(self, model_name, count):
+        """``count`` new ids drawn from the table's sequence."""
+        table = self.env[model_name]._table
+        self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
+        return [row[0] for row in self.env.cr.fetchall()]
+
     def _import_insert(self, model_name, columns, rows):
+        """Insert ``rows`` (values of ``columns``, the first being ``id``)
+        with one INSERT, values adapted by psycopg2."""
         if not rows:
-            return []
+            return
         self.env.flush_all()
         uid = self.env.uid
         now = fields.Datetime.now()
         table = self.env[model_name]._table
         query = SQL(
-            "INSERT INTO %s (%s) VALUES %%s RETURNING id",
+            "INSERT INTO %s (%s) VALUES %%s",
             SQL.identifier(table),
             SQL(", ").join(
                 SQL.identifier(c) for c in [*columns, "create_uid", "create_date", "write_uid", "write_date"]
             ),
         )
         values = [(*row, uid, now, uid, now) for row in rows]
-        cr = self.env.cr
         # the query has no parameter of its own: its only placeholder is the VALUES list
-        result = execute_values(cr._obj, query.code, values, page_size=len(values), fetch=True)
-        return [row[0] for row in result]
+        execute_values(self.env.cr._obj, query.code, values, page_size=len(values))
 
     def _import_copy(self, model_name, columns, rows):
         """Insert ``rows`` (plain Python values of ``columns``) with
@@ -696,8 +749,7 @@ class CollectionPortfolio(models.Model):
         self.env.flush_all()
         table = self.env[model_name]._table
         cr = self.env.cr
-        cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", len(rows)))
-        ids = [row[0] for row in cr.fetchall()]
+        ids = self._next_ids(model_name, len(rows))
         uid, now = self.env.uid, fields.Datetime.now()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -763,6 +815,7 @@ class CollectionPortfolio(models.Model):
         (``tools/aging.py``, automatic stages, zones), without the ORM."""
         today = fields.Date.context_today(self)
         currency = self.currency_id
+        round_amount = _amount_rounder(currency)
         stages = self.env["collection.stage"].search(
             [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
         )
@@ -770,8 +823,9 @@ class CollectionPortfolio(models.Model):
         criteria = self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id)
         figures = {}
         for partner_id, lines in lines_by_partner.items():
-            total = currency.round(sum(float(line["amount"]) for line in lines))
-            overdue = currency.round(sum(float(line["amount"]) for line in lines if line["date_due"] < today))
+            # the installments are stored rounded: the case adds up the rounded amounts
+            total = currency.round(sum(round_amount(line["amount"]) for line in lines))
+            overdue = currency.round(sum(round_amount(line["amount"]) for line in lines if line["date_due"] < today))
             oldest = min(line["date_due"] for line in lines)
             days = aging.days_overdue(oldest, today)
             stage_id = thresholds[0][2] if thresholds else None
@@ -797,19 +851,18 @@ class CollectionPortfolio(models.Model):
         return figures
 
     def _import_insert_installments(self, vals_list):
-        case_ids = {vals["case_id"] for vals in vals_list}
-        partner_of = {case.id: case.partner_id.id for case in self.env["collection.case"].browse(list(case_ids))}
         columns = [
             "case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "external_ref",
             "contract_ref", "date_due", "date_aging", "amount", "amount_paid", "amount_residual", "state",
         ]  # fmt: skip
+        portfolio_id, company_id, currency_id = self.id, self.company_id.id, self.currency_id.id
         rows = [
             (
                 vals["case_id"],
-                self.id,
-                self.company_id.id,
-                self.currency_id.id,
-                partner_of[vals["case_id"]],
+                portfolio_id,
+                company_id,
+                currency_id,
+                vals["partner_id"],
                 vals["sequence"],
                 vals["name"],
                 vals["external_ref"] or None,
@@ -902,24 +955,30 @@ class CollectionPortfolio(models.Model):
             and (name in defaults or any(name in vals for vals in vals_list))
         ]
         fields_ = [Partner._fields[name] for name in names]
+        # the ids are drawn first: each debtor is its own commercial partner
+        ids = self._next_ids("res.partner", len(vals_list))
         rows = []
-        for vals in vals_list:
+        for partner_id, vals in zip(ids, vals_list, strict=True):
             merged = {**defaults, **vals}
-            row = [
+            row = [partner_id]
+            row += [
                 field.convert_to_column_insert(merged.get(name), Partner, merged)
                 for name, field in zip(names, fields_, strict=True)
             ]
             row += [
+                partner_id,
                 merged.get("name"),
                 _normalize_email(merged["email"]) if merged.get("email") else None,
                 merged.get("mobile") or merged.get("phone") or None,
                 True,
             ]
             rows.append(tuple(row))
-        ids = self._import_insert(
-            "res.partner", [*names, "complete_name", "email_normalized", "phone_sanitized", "partner_share"], rows
-        )
-        self.env.cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", ids))
+        self._import_insert(
+            "res.partner",
+            ["id", *names, "commercial_partner_id", "complete_name", "email_normalized", "phone_sanitized",
+             "partner_share"],
+            rows,
+        )  # fmt: skip
         partners = Partner.browse(ids)
         partners.invalidate_recordset()
         for name, field in Partner._fields.items():
@@ -965,8 +1024,8 @@ class CollectionPortfolio(models.Model):
                 partner.write(vals)
 
     @api.model
-    def _import_installment_name(self, line):
-        label = line["contract_ref"] or _("Installment")
+    def _import_installment_name(self, line, default_label=None):
+        label = line["contract_ref"] or default_label or _("Installment")
         return f"{label} {line['sequence']}/{line['group_size']}"
 
     # ------------------------------------------------------------------
