@@ -15,6 +15,7 @@ from . import collection_interaction
 from . import collection_payment
 from . import collection_phone
 from . import collection_portfolio
+from . import collection_portfolio_bulk
 from . import collection_portfolio_demo
 from . import collection_portfolio_import
 from . import collection_promise

@@ -1,5 +1,5 @@
 import logging
-from collections import Counter
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _
@@ -13,6 +13,13 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 SYNC_BATCH = 2000
+# bulk writes (invoice sync, file import) are not tracked in the chatter, one by one
+BULK_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_create_nosubscribe": True,
+    "mail_notrack": True,
+}
 
 
 class CollectionPortfolio(models.Model):
@@ -202,102 +209,33 @@ class CollectionPortfolio(models.Model):
         (open credit notes, unallocated payments) are stored on the case and
         reduce what is owed.
 
-        Works set-based: one search per step and batch, batched ``create``.
+        Set-based: one query finds the receivable lines not followed yet;
+        new cases and installments are written with COPY, their stored
+        figures set by the models' own formulas
+        (``collection_portfolio_bulk``); cases that existed are recomputed
+        by the ORM in one batch, and reopened when they had been closed by
+        hand.
         """
         Case = self.env["collection.case"].sudo()
-        Installment = self.env["collection.installment"].sudo()
-        AML = self.env["account.move.line"].sudo()
         result = {"cases": 0, "installments": 0, "updated": 0}
-        for portfolio in self.sudo():
+        for portfolio in self.sudo().with_context(**BULK_CONTEXT):
             company = portfolio.company_id
             today = fields.Date.context_today(portfolio)
             limit_date = today - timedelta(days=company.collection_min_overdue_days)
-            receivable = [
-                ("company_id", "=", company.id),
-                ("parent_state", "=", "posted"),
-                ("move_id.move_type", "=", "out_invoice"),
-                ("account_id.account_type", "=", "asset_receivable"),
-            ]
-            overdue_moves = [
-                move
-                for [move] in AML._read_group(
-                    receivable
-                    + [
-                        ("reconciled", "=", False),
-                        ("amount_residual", ">", 0),
-                        ("date_maturity", "<=", limit_date),
-                    ],
-                    ["move_id"],
-                )
-            ]
-            known_line_ids = set()
-            for start in range(0, len(overdue_moves), SYNC_BATCH):
-                move_ids = [m.id for m in overdue_moves[start : start + SYNC_BATCH]]
-                lines = AML.search(receivable + [("move_id", "in", move_ids)], order="date_maturity, id")
-                existing = Installment.with_context(active_test=False).search_fetch(
-                    [("move_line_id", "in", lines.ids)], ["move_line_id"]
-                )
-                known_line_ids.update(existing.move_line_id.ids)
-                new_lines = lines.filtered(lambda line: line.id not in known_line_ids)
-                if not new_lines:
-                    continue
-                partners = new_lines.move_id.commercial_partner_id
-                cases = {
-                    case.partner_id.id: case
-                    for case in Case.search([("portfolio_id", "=", portfolio.id), ("partner_id", "in", partners.ids)])
-                }
-                result["updated"] += len(cases)
-                missing = partners.filtered(lambda p: p.id not in cases)
-                if missing:
-                    created = Case.with_context(
-                        collection_assignment_reason="distribution",
-                        mail_create_nolog=True,
-                        mail_create_nosubscribe=True,
-                    ).create(
-                        [
-                            {
-                                "portfolio_id": portfolio.id,
-                                "partner_id": partner.id,
-                                "team_id": portfolio.team_id.id,
-                            }
-                            for partner in missing
-                        ]
-                    )
-                    result["cases"] += len(created)
-                    cases.update({case.partner_id.id: case for case in created})
-                # receivable lines per invoice: one due date keeps the invoice number as name
-                dues = Counter(line.move_id.id for line in lines)
-                sequences = {}
-                vals_list = []
-                for line in new_lines:
-                    move = line.move_id
-                    sequences[move.id] = sequences.get(move.id, 0) + 1
-                    vals_list.append(
-                        {
-                            "case_id": cases[move.commercial_partner_id.id].id,
-                            "move_line_id": line.id,
-                            "name": move.name if dues[move.id] <= 1 else f"{move.name} ({sequences[move.id]})",
-                            "sequence": sequences[move.id],
-                            "date_due": line.date_maturity or move.invoice_date_due,
-                            "amount": line.balance,
-                            "external_ref": move.name,
-                        }
-                    )
-                Installment.create(vals_list)
-                result["installments"] += len(vals_list)
+            lines = portfolio._sync_new_lines(limit_date)
+            if lines:
+                created, updated = portfolio._sync_write(lines)
+                result["cases"] += len(created)
+                result["updated"] += len(updated)
+                result["installments"] += len(lines)
                 # new debt on a case closed by hand (written off, returned...) reopens it
-                reopened = (
-                    self.env["collection.case"]
-                    .browse([v["case_id"] for v in vals_list])
-                    .filtered(lambda c: c.state == "closed")
-                )
+                reopened = updated.filtered(lambda c: c.state == "closed")
                 if reopened:
                     reopened.write({"state": "open", "close_reason": False, "date_closed": False})
                     reopened._compute_stage_id()
                     self.env["collection.event"]._log(
                         "case_reopen", _("Case reopened: new overdue invoice."), cases=reopened
                     )
-                known_line_ids.update(new_lines.ids)
             portfolio._sync_credits()
             portfolio.last_sync_date = fields.Datetime.now()
             self.env["collection.event"]._log(
@@ -309,8 +247,158 @@ class CollectionPortfolio(models.Model):
                 portfolio=portfolio,
                 payload=dict(result),
             )
-        self.env["collection.case"]._refresh_aging()
+        Case._refresh_aging()
         return result
+
+    def _sync_new_lines(self, limit_date):
+        """The receivable lines of this company's posted customer invoices
+        that have a line overdue since ``limit_date`` and still open, and
+        that no installment follows yet: one query, as plain rows, oldest
+        due date first for each debtor."""
+        self.ensure_one()
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH receivable AS (
+                    SELECT l.id, l.move_id, l.date_maturity, l.balance, l.amount_residual, l.reconciled
+                      FROM account_move_line l
+                      JOIN account_move m ON m.id = l.move_id
+                      JOIN account_account a ON a.id = l.account_id
+                     WHERE l.company_id = %(company)s
+                       AND l.parent_state = 'posted'
+                       AND m.move_type = 'out_invoice'
+                       AND a.account_type = 'asset_receivable'
+                ),
+                overdue AS (
+                    SELECT DISTINCT move_id
+                      FROM receivable
+                     WHERE NOT reconciled AND amount_residual > 0 AND date_maturity <= %(limit)s
+                ),
+                numbered AS (
+                    SELECT r.*,
+                           COUNT(*) OVER (PARTITION BY r.move_id) AS dues,
+                           ROW_NUMBER() OVER (PARTITION BY r.move_id ORDER BY r.date_maturity, r.id) AS sequence
+                      FROM receivable r
+                      JOIN overdue o ON o.move_id = r.move_id
+                )
+                SELECT n.id, n.move_id, m.commercial_partner_id, m.name, COALESCE(n.date_maturity, m.invoice_date_due),
+                       n.balance, n.amount_residual, n.dues, n.sequence
+                  FROM numbered n
+                  JOIN account_move m ON m.id = n.move_id
+                 WHERE NOT EXISTS (SELECT 1 FROM collection_installment i WHERE i.move_line_id = n.id)
+                 ORDER BY m.commercial_partner_id, 5, n.id
+                """,
+                company=self.company_id.id,
+                limit=limit_date,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _sync_write(self, lines):
+        """Write the installments of ``lines`` (rows of ``_sync_new_lines``)
+        and the cases of debtors new to the portfolio. Returns (new cases,
+        existing cases that received installments)."""
+        self.ensure_one()
+        Case = self.env["collection.case"].sudo().with_context(**BULK_CONTEXT)
+        currency = self.currency_id
+        partner_ids = sorted({row[2] for row in lines})
+        case_of = {
+            case.partner_id.id: case.id
+            for case in Case.search_fetch(
+                [("portfolio_id", "=", self.id), ("partner_id", "in", partner_ids)], ["partner_id"]
+            )
+        }
+        existing = set(case_of.values())
+        items_by_partner = defaultdict(list)
+        for line_id, move_id, partner_id, move_name, date_due, balance, residual, dues, sequence in lines:
+            amount, residual = currency.round(float(balance)), currency.round(float(residual))
+            paid = currency.round(amount - residual)
+            if currency.compare_amounts(residual, 0.0) <= 0:
+                state = "paid"
+            elif currency.compare_amounts(paid, 0.0) > 0:
+                state = "partial"
+            else:
+                state = "pending"
+            items_by_partner[partner_id].append(
+                {
+                    "partner_id": partner_id,
+                    "move_line_id": line_id,
+                    "move_id": move_id,
+                    "name": move_name if dues <= 1 else f"{move_name} ({sequence})",
+                    "external_ref": move_name,
+                    "sequence": sequence,
+                    "date_due": date_due,
+                    "amount": amount,
+                    "paid": paid,
+                    "amount_paid": paid,
+                    "residual": residual,
+                    "amount_residual": residual,
+                    "state": state,
+                }
+            )
+        # new debtors whose lines leave something open get a case with its final figures
+        new_partners = [
+            partner_id
+            for partner_id in partner_ids
+            if partner_id not in case_of and any(item["state"] != "paid" for item in items_by_partner[partner_id])
+        ]
+        self.env.cr.execute(
+            SQL("SELECT id, country_id, state_id, city, zip FROM res_partner WHERE id = ANY(%s)", new_partners)
+        )
+        address_of = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        figures = self._new_case_figures(
+            {partner_id: items_by_partner[partner_id] for partner_id in new_partners}, address_of
+        )
+        created = Case.browse()
+        for start in range(0, len(new_partners), SYNC_BATCH * 10):
+            chunk = new_partners[start : start + SYNC_BATCH * 10]
+            cases = self._bulk_insert_cases([(partner_id, {}) for partner_id in chunk], figures)
+            case_of.update(zip(chunk, cases.ids, strict=True))
+            created |= cases
+        # debtors new to the portfolio whose new lines are all paid get a case computed by the ORM
+        orphans = [partner_id for partner_id in partner_ids if partner_id not in case_of]
+        late = Case.create(
+            [{"portfolio_id": self.id, "partner_id": partner_id, "team_id": self.team_id.id} for partner_id in orphans]
+        )
+        case_of.update(zip(orphans, late.ids, strict=True))
+        vals_list = []
+        for partner_id in partner_ids:
+            for item in items_by_partner[partner_id]:
+                item["case_id"] = case_of[partner_id]
+                vals_list.append(item)
+        for start in range(0, len(vals_list), SYNC_BATCH * 10):
+            self._bulk_insert_installments(vals_list[start : start + SYNC_BATCH * 10])
+        # the invoices show their collection case and status
+        move_ids = sorted({item["move_id"] for item in vals_list})
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE account_move m
+                   SET collection_case_id = i.case_id, collection_status = 'in_collection'
+                  FROM (SELECT DISTINCT ON (move_id) move_id, case_id
+                          FROM collection_installment
+                         WHERE move_id = ANY(%s)
+                         ORDER BY move_id, id) i
+                 WHERE m.id = i.move_id AND m.collection_case_id IS NULL
+             RETURNING m.id
+                """,
+                move_ids,
+            )
+        )
+        marked = {row[0] for row in self.env.cr.fetchall()}
+        Move = self.env["account.move"].sudo()
+        Move.browse(move_ids).invalidate_recordset(
+            ["collection_case_id", "collection_status", "collection_installment_ids"]
+        )
+        # invoices that were already followed (a further due date) are recomputed by the ORM
+        others = Move.browse(sorted(set(move_ids) - marked))
+        for name in ("collection_case_id", "collection_status"):
+            self.env.add_to_compute(Move._fields[name], others)
+        updated = Case.browse(sorted(existing & {item["case_id"] for item in vals_list}))
+        self._recompute_cases(updated | late)
+        created._inherit_promise_stats()
+        return created | late, updated
 
     def _sync_credits(self):
         """Store on each case of the internal portfolio the debtor's open

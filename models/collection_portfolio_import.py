@@ -7,13 +7,10 @@ portfolio and debtor; installment by reference, else by due date and
 number); writes are batched.
 """
 
-import csv
-import io
 import logging
 import re
 from collections import defaultdict
 from collections import namedtuple
-from decimal import ROUND_HALF_UP
 from decimal import Decimal
 
 import phonenumbers
@@ -26,28 +23,19 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools import email_normalize
-from odoo.tools import plaintext2html
 
 from odoo.addons.phone_validation.tools import phone_validation
 
-from ..tools import aging
 from ..tools import import_parser
-from ..tools import zones as zone_tools
 from ..tools.import_parser import ParseError
-from .collection_case import AUTO_STAGE_CODES
+from .collection_portfolio import BULK_CONTEXT
+from .collection_portfolio_bulk import amount_rounder
 
 _logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 2000
-# NULL in the CSV sent to COPY
-NULL_COPY = "\\N"
 WRITE_COUNTS = import_parser.WRITE_COUNTS
-IMPORT_CONTEXT = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_create_nosubscribe": True,
-    "mail_notrack": True,
-}
+IMPORT_CONTEXT = BULK_CONTEXT
 
 
 # the columns of the debtor, repeated on each of their installment rows
@@ -103,16 +91,6 @@ def _phone_e164(number, country):
 ExistingInstallment = namedtuple(
     "ExistingInstallment", "id case_id external_ref date_due sequence amount amount_paid contract_ref"
 )
-
-
-def _amount_rounder(currency):
-    """A function rounding a Decimal amount to the currency: exactly, half
-    up, when the currency rounds to decimal places (the usual case);
-    through ``currency.round`` otherwise (e.g. to 0.05)."""
-    quantum = Decimal(1).scaleb(-currency.decimal_places)
-    if currency.compare_amounts(currency.rounding, float(quantum)) == 0:
-        return lambda amount: float(Decimal(amount).quantize(quantum, ROUND_HALF_UP))
-    return lambda amount: currency.round(float(amount))
 
 
 def _vat_key(vat):
@@ -589,10 +567,21 @@ class CollectionPortfolio(models.Model):
         for line in lines:
             lines_of[pid_of[line["debtor_key"]]].append(line)
         items = list(new_partners.items())
-        figures = self._import_case_figures({partner_id: lines_of[partner_id] for partner_id, _line in items})
+        round_amount = amount_rounder(currency)
+        amounts = {}
+        for partner_id, _line in items:
+            amounts[partner_id] = [
+                {"amount": amount, "paid": 0.0, "residual": amount, "date_due": line["date_due"]}
+                for line in lines_of[partner_id]
+                for amount in [round_amount(line["amount"])]
+            ]
+        figures = self._new_case_figures(
+            amounts,
+            {pid: (line["country_id"], line["state_id"], line["city"], line["zip"]) for pid, line in items},
+        )
         for start in range(0, len(items), WRITE_BATCH):
             chunk = items[start : start + WRITE_BATCH]
-            created = self._import_insert_cases(chunk, figures)
+            created = self._bulk_insert_cases(chunk, figures)
             case_by_partner.update(zip((partner_id for partner_id, _line in chunk), created, strict=True))
             counts["cases_created"] += len(created)
         created_case_ids = {case_by_partner[pid].id for pid in new_partners}
@@ -639,7 +628,6 @@ class CollectionPortfolio(models.Model):
                 by_ref[(inst.case_id, inst.external_ref)] = inst
             by_date[(inst.case_id, inst.contract_ref or "", inst.date_due, inst.sequence)] = inst
         to_create = []
-        round_amount = _amount_rounder(currency)
         default_label = _("Installment")
         for line in lines:
             partner_id = pid_of[line["debtor_key"]]
@@ -695,13 +683,13 @@ class CollectionPortfolio(models.Model):
         progress = opts.get("progress") or (lambda done, total: None)
         rows = opts.get("_rows_total") or len(lines)
         for start in range(0, len(to_create), WRITE_BATCH):
-            self._import_insert_installments(to_create[start : start + WRITE_BATCH])
+            self._bulk_insert_installments(to_create[start : start + WRITE_BATCH])
             progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
         # the new cases were inserted with their final figures; existing cases
         # that received installments are recomputed (the installments changed
         # above went through the ORM, which recomputes their cases itself)
         received = {vals["case_id"] for vals in to_create}
-        self._import_recompute_cases(Case.browse(sorted(received - created_case_ids)).with_context(**IMPORT_CONTEXT))
+        self._recompute_cases(Case.browse(sorted(received - created_case_ids)))
         Case.browse(sorted(created_case_ids))._inherit_promise_stats()
         counts["installments_created"] += len(to_create)
         updated_cases.update(received)
@@ -714,12 +702,6 @@ class CollectionPortfolio(models.Model):
     # INSERT per batch; the computed amounts, state and stage of the cases
     # are then recomputed by the ORM for all touched cases at once.
     # ------------------------------------------------------------------
-    def _next_ids(self, model_name, count):
-        """``count`` new ids drawn from the table's sequence."""
-        table = self.env[model_name]._table
-        self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
-        return [row[0] for row in self.env.cr.fetchall()]
-
     def _import_insert(self, model_name, columns, rows):
         """Insert ``rows`` (values of ``columns``, the first being ``id``)
         with one INSERT, values adapted by psycopg2."""
@@ -739,177 +721,6 @@ class CollectionPortfolio(models.Model):
         values = [(*row, uid, now, uid, now) for row in rows]
         # the query has no parameter of its own: its only placeholder is the VALUES list
         execute_values(self.env.cr._obj, query.code, values, page_size=len(values))
-
-    def _import_copy(self, model_name, columns, rows):
-        """Insert ``rows`` (plain Python values of ``columns``) with
-        PostgreSQL's COPY, the ids drawn from the table's sequence first.
-        Returns the new ids, in the order of the rows."""
-        if not rows:
-            return []
-        self.env.flush_all()
-        table = self.env[model_name]._table
-        cr = self.env.cr
-        ids = self._next_ids(model_name, len(rows))
-        uid, now = self.env.uid, fields.Datetime.now()
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for record_id, row in zip(ids, rows, strict=True):
-            writer.writerow([record_id, *(NULL_COPY if value is None else value for value in row), uid, now, uid, now])
-        buffer.seek(0)
-        names = ", ".join(["id", *columns, "create_uid", "create_date", "write_uid", "write_date"])
-        cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
-        return ids
-
-    def _import_insert_cases(self, chunk, figures):
-        """Create the cases of new debtors: ``chunk`` is [(partner id, line)],
-        ``figures`` their amounts, aging, stage and zone by partner id."""
-        Case = self.env["collection.case"]
-        names = Case._next_names(len(chunk))
-        columns = [
-            "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "team_id", "external_ref",
-            "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
-            "amount_overdue", "amount_credit", "amount_disputed", "date_oldest_due", "days_overdue",
-            "priority_score", "aging_bucket", "stage_id", "zone_id", "work_tier", "broken_promise_count",
-            "promise_judged_count", "promise_kept_rate",
-        ]  # fmt: skip
-        rows = []
-        for name, (partner_id, line) in zip(names, chunk, strict=True):
-            fig = figures[partner_id]
-            rows.append(
-                (
-                    name,
-                    self.id,
-                    self.company_id.id,
-                    self.currency_id.id,
-                    self.kind,
-                    partner_id,
-                    self.team_id.id or None,
-                    line["partner_ref"] or None,
-                    line["debt_since"] or None,
-                    line["contacts"] or None,
-                    plaintext2html(line["notes"]) if line["notes"] else None,
-                    "open",
-                    fig["total"],
-                    0.0,
-                    fig["total"],
-                    fig["overdue"],
-                    0.0,
-                    0.0,
-                    fig["oldest"],
-                    fig["days"],
-                    fig["score"],
-                    fig["bucket"],
-                    fig["stage_id"],
-                    fig["zone_id"],
-                    "3_priority",
-                    0,
-                    0,
-                    0.0,
-                )
-            )
-        return Case.browse(self._import_copy("collection.case", columns, rows))
-
-    def _import_case_figures(self, lines_by_partner):
-        """{partner id: figures} of the new cases, from their installment
-        lines (nothing paid yet): the same formulas as the case's computes
-        (``tools/aging.py``, automatic stages, zones), without the ORM."""
-        today = fields.Date.context_today(self)
-        currency = self.currency_id
-        round_amount = _amount_rounder(currency)
-        stages = self.env["collection.stage"].search(
-            [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
-        )
-        thresholds = sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages)
-        criteria = self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id)
-        figures = {}
-        for partner_id, lines in lines_by_partner.items():
-            # the installments are stored rounded: the case adds up the rounded amounts
-            total = currency.round(sum(round_amount(line["amount"]) for line in lines))
-            overdue = currency.round(sum(round_amount(line["amount"]) for line in lines if line["date_due"] < today))
-            oldest = min(line["date_due"] for line in lines)
-            days = aging.days_overdue(oldest, today)
-            stage_id = thresholds[0][2] if thresholds else None
-            for threshold, _sequence, candidate in thresholds:
-                if days >= threshold:
-                    stage_id = candidate
-            first = lines[0]
-            zone_id = None
-            if criteria:
-                zone_id = zone_tools.best_zone(
-                    criteria, first["country_id"] or None, first["state_id"] or None, first["city"], first["zip"]
-                )
-            figures[partner_id] = {
-                "total": total,
-                "overdue": overdue,
-                "oldest": oldest,
-                "days": days,
-                "bucket": aging.aging_bucket(days if oldest < today else 0),
-                "score": aging.priority_score(days, total),
-                "stage_id": stage_id,
-                "zone_id": zone_id or None,
-            }
-        return figures
-
-    def _import_insert_installments(self, vals_list):
-        columns = [
-            "case_id", "portfolio_id", "company_id", "currency_id", "partner_id", "sequence", "name", "external_ref",
-            "contract_ref", "date_due", "date_aging", "amount", "amount_paid", "amount_residual", "state",
-        ]  # fmt: skip
-        portfolio_id, company_id, currency_id = self.id, self.company_id.id, self.currency_id.id
-        rows = [
-            (
-                vals["case_id"],
-                portfolio_id,
-                company_id,
-                currency_id,
-                vals["partner_id"],
-                vals["sequence"],
-                vals["name"],
-                vals["external_ref"] or None,
-                vals["contract_ref"] or None,
-                vals["date_due"],
-                vals["date_due"],
-                vals["amount"],
-                0.0,
-                vals["amount"],
-                "pending",
-            )
-            for vals in vals_list
-        ]
-        return self._import_copy("collection.installment", columns, rows)
-
-    def _import_recompute_cases(self, cases):
-        """After the inserts: drop what the ORM cached and recompute the
-        stored computed fields of the touched cases in one go."""
-        self.env["collection.installment"].invalidate_model()
-        Case = self.env["collection.case"]
-        Case.invalidate_model(["installment_ids"])
-        cases.invalidate_recordset()
-        for name in (
-            "amount_total",
-            "amount_paid",
-            "amount_residual",
-            "amount_overdue",
-            "date_oldest_due",
-            "days_overdue",
-            "aging_bucket",
-            "priority_score",
-            "state",
-            "close_reason",
-            "date_closed",
-            "stage_id",
-            "zone_id",
-            "next_promise_date",
-            "next_promise_amount",
-            "amount_disputed",
-            "next_activity_date",
-            "work_tier",
-        ):
-            cases.env.add_to_compute(Case._fields[name], cases)
-        # flushed from the import environment, so that the first placement of
-        # thousands of cases is not tracked in their chatter
-        cases.env.flush_all()
-        cases._inherit_promise_stats()
 
     def _import_return_missing(self, present_case_ids, counts):
         """Close as returned to the creditor the open cases of the portfolio

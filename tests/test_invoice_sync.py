@@ -88,6 +88,49 @@ class TestInvoiceSync(CollectionCommon):
         self._sync()
         self.assertFalse(late.collection_case_id)
 
+    def test_figures_written_in_bulk_are_what_the_orm_computes(self):
+        """The sync writes new cases and installments set-based; recomputing
+        every stored figure through the ORM afterwards changes nothing, for
+        invoices paid in part before their first sync too."""
+        self._pay(self.invoice, 150.0)  # half of the first due date
+        other = self._debtor("Ferretería El Tornillo")
+        older = self._invoice(other, 800.0, 70, self.pay_term_3)  # 240 due 40 days ago, 240 10 days ago, 320 ahead
+        self._pay(older, 300.0)  # the first due date paid, the second partly
+        self._invoice(other, 120.0, 35)
+        self._sync()
+        cases = self.env["collection.case"].search([("portfolio_id", "=", self.internal.id)])
+        self.assertEqual(len(cases), 2)
+        installments = cases.installment_ids
+        self.assertEqual(self._installments().mapped("state"), ["partial", "pending", "pending"])
+        self.assertEqual(
+            older.collection_installment_ids.sorted("date_due").mapped("state"),
+            ["paid", "partial", "pending"],
+            "every due date of an overdue invoice is followed, the paid one too",
+        )
+        moves = installments.move_id
+        case_fields = [
+            "amount_total", "amount_paid", "amount_residual", "amount_overdue", "amount_disputed", "date_oldest_due",
+            "days_overdue", "aging_bucket", "priority_score", "state", "stage_id", "zone_id", "work_tier",
+        ]  # fmt: skip
+        installment_fields = [
+            "amount", "amount_paid", "amount_residual", "state", "date_due", "date_aging", "is_disputed", "move_id",
+            "portfolio_id", "company_id", "currency_id", "partner_id",
+        ]  # fmt: skip
+        move_fields = ["collection_case_id", "collection_status"]
+        before = (cases.read(case_fields), installments.read(installment_fields), moves.read(move_fields))
+        self.env.invalidate_all()
+        for records, names in ((cases, case_fields), (installments, installment_fields), (moves, move_fields)):
+            for name in names:
+                self.env.add_to_compute(records._fields[name], records)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        after = (cases.read(case_fields), installments.read(installment_fields), moves.read(move_fields))
+        self.assertEqual(before, after)
+        self.assertEqual(self.invoice.collection_case_id.amount_residual, 850.0)
+        self.assertEqual(older.collection_case_id.amount_total, 920.0)
+        self.assertEqual(older.collection_case_id.amount_paid, 300.0)
+        self.assertEqual(older.collection_case_id.amount_overdue, 300.0, "180 left of the second due date, and 120")
+
     def test_payments_in_accounting_move_installments(self):
         self._sync()
         case = self.invoice.collection_case_id

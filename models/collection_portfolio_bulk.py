@@ -1,0 +1,213 @@
+"""Set-based writes shared by the portfolio import and the invoice sync.
+
+New cases and installments are written with PostgreSQL's COPY, every stored
+column set by the same formulas as the models' computes (``tools/aging.py``,
+automatic stages, zones), so that loading a 400 000-row file or 50 000
+invoices does not pay the ORM's per-record work. Cases that already existed
+are recomputed by the ORM in one batch."""
+
+import csv
+import io
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
+
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+from odoo.tools import plaintext2html
+
+from ..tools import aging
+from ..tools import zones as zone_tools
+from .collection_case import AUTO_STAGE_CODES
+from .collection_portfolio import BULK_CONTEXT
+
+# NULL in the CSV sent to COPY
+NULL_COPY = "\\N"
+# the stored fields of a case computed from its installments
+CASE_COMPUTED_FIELDS = (
+    "amount_total",
+    "amount_paid",
+    "amount_residual",
+    "amount_overdue",
+    "date_oldest_due",
+    "days_overdue",
+    "aging_bucket",
+    "priority_score",
+    "state",
+    "close_reason",
+    "date_closed",
+    "stage_id",
+    "zone_id",
+    "next_promise_date",
+    "next_promise_amount",
+    "amount_disputed",
+    "next_activity_date",
+    "work_tier",
+)
+INSTALLMENT_COLUMNS = (
+    "case_id",
+    "portfolio_id",
+    "company_id",
+    "currency_id",
+    "partner_id",
+    "sequence",
+    "name",
+    "external_ref",
+    "contract_ref",
+    "move_line_id",
+    "move_id",
+    "date_due",
+    "date_aging",
+    "amount",
+    "amount_paid",
+    "amount_residual",
+    "amount_written_off",
+    "state",
+    "is_disputed",
+)
+
+
+def amount_rounder(currency):
+    """A function rounding a Decimal amount to the currency: exactly, half
+    up, when the currency rounds to decimal places (the usual case);
+    through ``currency.round`` otherwise (e.g. to 0.05)."""
+    quantum = Decimal(1).scaleb(-currency.decimal_places)
+    if currency.compare_amounts(currency.rounding, float(quantum)) == 0:
+        return lambda amount: float(Decimal(amount).quantize(quantum, ROUND_HALF_UP))
+    return lambda amount: currency.round(float(amount))
+
+
+class CollectionPortfolio(models.Model):
+    _inherit = "collection.portfolio"
+
+    def _next_ids(self, model_name, count):
+        """``count`` new ids drawn from the table's sequence."""
+        table = self.env[model_name]._table
+        self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _bulk_copy(self, model_name, columns, rows):
+        """Insert ``rows`` (plain Python values of ``columns``) with
+        PostgreSQL's COPY, the ids drawn from the table's sequence first.
+        Returns the new ids, in the order of the rows."""
+        if not rows:
+            return []
+        self.env.flush_all()
+        table = self.env[model_name]._table
+        ids = self._next_ids(model_name, len(rows))
+        uid, now = self.env.uid, fields.Datetime.now()
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for record_id, row in zip(ids, rows, strict=True):
+            writer.writerow([record_id, *(NULL_COPY if value is None else value for value in row), uid, now, uid, now])
+        buffer.seek(0)
+        names = ", ".join(["id", *columns, "create_uid", "create_date", "write_uid", "write_date"])
+        self.env.cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
+        return ids
+
+    def _new_case_figures(self, items_by_partner, address_of):
+        """{partner id: figures} of new cases of this portfolio.
+
+        ``items_by_partner`` maps a partner to its installments as dicts
+        with ``amount``, ``paid``, ``residual`` (rounded floats) and
+        ``date_due``, at least one of them open; ``address_of`` maps it to
+        (country id, state id, city, zip) for the zone. The same formulas as
+        the case's computes for a case without credit, dispute nor promise:
+        totals over every installment, balance, overdue amount and aging
+        over the open ones."""
+        today = fields.Date.context_today(self)
+        currency = self.currency_id
+        stages = self.env["collection.stage"].search(
+            [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
+        )
+        thresholds = sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages)
+        criteria = self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id)
+        figures = {}
+        for partner_id, items in items_by_partner.items():
+            open_items = [item for item in items if currency.compare_amounts(item["residual"], 0.0) > 0]
+            residual = currency.round(sum(item["residual"] for item in open_items))
+            oldest = min(item["date_due"] for item in open_items)
+            days = aging.days_overdue(oldest, today)
+            stage_id = thresholds[0][2] if thresholds else None
+            for threshold, _sequence, candidate in thresholds:
+                if days >= threshold:
+                    stage_id = candidate
+            zone_id = None
+            if criteria:
+                country_id, state_id, city, zip_code = address_of[partner_id]
+                zone_id = zone_tools.best_zone(criteria, country_id or None, state_id or None, city, zip_code)
+            figures[partner_id] = {
+                "total": currency.round(sum(item["amount"] for item in items)),
+                "paid": currency.round(sum(item["paid"] for item in items)),
+                "residual": residual,
+                "overdue": currency.round(sum(item["residual"] for item in open_items if item["date_due"] < today)),
+                "oldest": oldest,
+                "days": days,
+                "bucket": aging.aging_bucket(days if oldest < today else 0),
+                "score": aging.priority_score(days, residual),
+                "stage_id": stage_id,
+                "zone_id": zone_id or None,
+            }
+        return figures
+
+    def _bulk_insert_cases(self, chunk, figures):
+        """Create open cases of this portfolio: ``chunk`` is [(partner id,
+        extra)] where ``extra`` may give ``partner_ref``, ``debt_since``,
+        ``contacts`` and ``notes``; ``figures`` comes from
+        ``_new_case_figures``. Returns the cases, in the order of the chunk."""
+        Case = self.env["collection.case"]
+        names = Case._next_names(len(chunk))
+        columns = [
+            "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "team_id", "external_ref",
+            "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
+            "amount_overdue", "amount_credit", "amount_disputed", "date_oldest_due", "days_overdue",
+            "priority_score", "aging_bucket", "stage_id", "zone_id", "work_tier", "broken_promise_count",
+            "promise_judged_count", "promise_kept_rate",
+        ]  # fmt: skip
+        portfolio_id, company_id, currency_id = self.id, self.company_id.id, self.currency_id.id
+        team_id = self.team_id.id or None
+        rows = []
+        for name, (partner_id, extra) in zip(names, chunk, strict=True):
+            fig = figures[partner_id]
+            notes = extra.get("notes")
+            rows.append(
+                (name, portfolio_id, company_id, currency_id, self.kind, partner_id, team_id,
+                 extra.get("partner_ref") or None, extra.get("debt_since") or None, extra.get("contacts") or None,
+                 plaintext2html(notes) if notes else None, "open", fig["total"], fig["paid"], fig["residual"],
+                 fig["overdue"], 0.0, 0.0, fig["oldest"], fig["days"], fig["score"], fig["bucket"], fig["stage_id"],
+                 fig["zone_id"], "3_priority", 0, 0, 0.0)
+            )  # fmt: skip
+        return Case.browse(self._bulk_copy("collection.case", columns, rows))
+
+    def _bulk_insert_installments(self, vals_list):
+        """Insert installments of this portfolio from dicts with ``case_id``,
+        ``partner_id``, ``sequence``, ``name``, ``date_due``, ``amount`` and
+        optionally ``external_ref``, ``contract_ref``, ``move_line_id``,
+        ``move_id``, ``amount_paid``, ``amount_residual`` and ``state``
+        (nothing paid, pending, by default). Returns the new ids."""
+        portfolio_id, company_id, currency_id = self.id, self.company_id.id, self.currency_id.id
+        rows = []
+        for vals in vals_list:
+            amount = vals["amount"]
+            rows.append(
+                (vals["case_id"], portfolio_id, company_id, currency_id, vals["partner_id"], vals["sequence"],
+                 vals["name"], vals.get("external_ref") or None, vals.get("contract_ref") or None,
+                 vals.get("move_line_id") or None, vals.get("move_id") or None, vals["date_due"], vals["date_due"],
+                 amount, vals.get("amount_paid", 0.0), vals.get("amount_residual", amount), 0.0,
+                 vals.get("state", "pending"), False)
+            )  # fmt: skip
+        return self._bulk_copy("collection.installment", INSTALLMENT_COLUMNS, rows)
+
+    def _recompute_cases(self, cases):
+        """After bulk inserts into existing cases: drop what the ORM cached
+        and recompute the stored computed fields of those cases in one go,
+        without tracking them in the chatter."""
+        self.env["collection.installment"].invalidate_model()
+        Case = self.env["collection.case"]
+        Case.invalidate_model(["installment_ids"])
+        cases = cases.with_context(**BULK_CONTEXT)
+        cases.invalidate_recordset()
+        for name in CASE_COMPUTED_FIELDS:
+            cases.env.add_to_compute(Case._fields[name], cases)
+        cases.env.flush_all()
+        cases._inherit_promise_stats()
