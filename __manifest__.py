@@ -42,6 +42,7 @@
         "views/collection_case_views.xml",
         "wizard/collection_distribute_views.xml",
         "report/collection_team_overview_views.xml",
+        "report/collection_aging_analysis_views.xml",
         "report/collection_payment_reports.xml",
         "report/collection_payment_templates.xml",
         "report/collection_agreement_reports.xml",

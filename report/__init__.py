@@ -1,2 +1,3 @@
+from . import collection_aging_analysis
 from . import collection_case_movement
 from . import collection_team_overview

@@ -1,3 +1,4 @@
+from . import test_aging_analysis
 from . import test_aging_tools
 from . import test_agreement
 from . import test_case
