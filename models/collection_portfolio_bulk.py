@@ -8,8 +8,11 @@ are recomputed by the ORM in one batch."""
 
 import csv
 import io
+from collections import defaultdict
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+
+from psycopg2.extras import Json
 
 from odoo import fields
 from odoo import models
@@ -104,6 +107,91 @@ class CollectionPortfolio(models.Model):
         names = ", ".join(["id", *columns, "create_uid", "create_date", "write_uid", "write_date"])
         self.env.cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
         return ids
+
+    def _bulk_compute_stored(self, records, fields_):
+        """Compute the stored computed ``fields_`` of ``records`` just
+        inserted in SQL (their columns still empty), once per distinct set of
+        inputs: records whose dependencies hold the same values compute the
+        same values (what the ORM's own recomputation relies on), so the ORM
+        computes one record of each group and the others get its values in
+        one UPDATE per group, none when they stay empty. A field without
+        declared dependencies is computed for every record."""
+        if not records or not fields_:
+            return
+        model = records.browse()
+        if not any(model.pool.field_depends[field] for field in fields_):
+            for field in fields_:
+                self.env.add_to_compute(field, records)
+            self.env.flush_all()
+            return
+        table = model._table
+        outputs = {field.name for field in fields_}
+        per_record = [field for field in fields_ if not model.pool.field_depends[field]]
+        grouped = [field for field in fields_ if model.pool.field_depends[field]]
+        # a dependency is keyed on the column it starts from (a related
+        # field on the column it follows): equal columns, equal values down
+        # the path; a dependency without such a column is read by the ORM
+        columns, others = set(), set()
+        for field in grouped:
+            for path in model.pool.field_depends[field]:
+                first = model._fields[path.split(".")[0]]
+                while first.related and not first.store:
+                    first = model._fields[first.related.split(".")[0]]
+                if first.name in outputs:
+                    continue
+                if first.store and first.column_type:
+                    columns.add(first.name)
+                else:
+                    others.add(path)
+        columns, others = sorted(columns), sorted(others)
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM %s WHERE id = ANY(%s)",
+                SQL(", ").join(SQL.identifier(name) for name in ["id", *columns]),
+                SQL.identifier(table),
+                records.ids,
+            )
+        )
+        groups = defaultdict(list)
+        for row in self.env.cr.fetchall():
+            # translated (jsonb) values are keyed by their text
+            key = tuple(str(v) if isinstance(v, dict | list) else v for v in row[1:])
+            if others:
+                record = records.browse(row[0])
+                key += tuple(str(record.mapped(path)) for path in others)
+            groups[key].append(row[0])
+        leaders = model.browse([ids[0] for ids in groups.values()])
+        for field in grouped:
+            self.env.add_to_compute(field, leaders)
+        for field in per_record:
+            self.env.add_to_compute(field, records)
+        self.env.flush_all()
+        columns = [field.name for field in grouped]
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, %s FROM %s WHERE id = ANY(%s)",
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL.identifier(table),
+                leaders.ids,
+            )
+        )
+        computed = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        for ids in groups.values():
+            values = computed[ids[0]]
+            if len(ids) == 1 or all(v is None for v in values):
+                continue
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s WHERE id = ANY(%s)",
+                    SQL.identifier(table),
+                    SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(name), Json(v) if isinstance(v, dict) else v)
+                        for name, v in zip(columns, values, strict=True)
+                    ),
+                    ids[1:],
+                )
+            )
+        records.invalidate_recordset(columns)
 
     def _new_case_figures(self, items_by_partner, address_of):
         """{partner id: figures} of new cases of this portfolio.

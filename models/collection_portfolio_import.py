@@ -739,8 +739,8 @@ class CollectionPortfolio(models.Model):
         once), the given values converted to columns by their fields, and
         the stored computed fields — set here for the ones the import knows
         (commercial partner, complete name, normalised e-mail and phone),
-        recomputed by the ORM in one batch for any other (added by other
-        modules). Returns the partners."""
+        computed for any other (added by other modules) once per distinct set of
+        inputs (``_bulk_compute_stored``). Returns the partners."""
         Partner = self.env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
         # stored computed fields of a debtor without parent company or user, set here
         own = {
@@ -792,10 +792,14 @@ class CollectionPortfolio(models.Model):
         )  # fmt: skip
         partners = Partner.browse(ids)
         partners.invalidate_recordset()
-        for name, field in Partner._fields.items():
-            if field.store and field.compute and field.column_type and name not in own:
-                Partner.env.add_to_compute(field, partners)
-        Partner.env.flush_all()
+        self.with_env(Partner.env)._bulk_compute_stored(
+            partners,
+            [
+                field
+                for name, field in Partner._fields.items()
+                if field.store and field.compute and field.column_type and name not in own
+            ],
+        )
         return partners.with_env(self.env)
 
     def _import_partner_vals(self, line):

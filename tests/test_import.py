@@ -286,6 +286,50 @@ class TestImport(CollectionCommon):
         self.env.invalidate_all()
         self.assertEqual(before, [recs.read(names) for recs, names in records])
 
+    def test_debtor_fields_computed_once_per_set_of_inputs_are_the_orms(self):
+        """Stored computed fields of new debtors that the import does not set
+        itself (added by other modules, such as the Peppol address of
+        account_edi_ubl_cii) are computed once per distinct set of inputs and
+        copied to the other debtors: an ORM recompute changes nothing."""
+        rows = [
+            {
+                "partner_name": f"Debtor {ref}",
+                "partner_ref": ref,
+                "country": country,
+                "vat": vat,
+                "due_date": "2026-05-01",
+                "installment_amount": 50.0,
+                "installment_ref": f"{ref}-1",
+            }
+            for ref, country, vat in [
+                ("BE-1", "BE", ""),
+                ("BE-2", "BE", ""),
+                ("BE-3", "BE", "BE0477472701"),
+                ("CO-1", "CO", ""),
+                ("CO-2", "CO", ""),
+            ]
+        ]
+        result = self.env["collection.portfolio"].with_user(self.manager).import_rows(self.external.id, rows)
+        self.assertEqual(result["errors"], [])
+        partners = self.env["collection.case"].browse([r["case_id"] for r in result["rows"]]).partner_id
+        self.assertEqual(len(partners), 5)
+        Partner = self.env["res.partner"]
+        names = [
+            name
+            for name, field in Partner._fields.items()
+            if field.store and field.compute and field.column_type and name not in ("write_date", "write_uid")
+        ]
+        before = partners.read(names)
+        self.env.invalidate_all()
+        for name in names:
+            self.env.add_to_compute(Partner._fields[name], partners)
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(before, partners.read(names))
+        if "peppol_eas" in Partner._fields:
+            belgians = partners.filtered(lambda p: p.country_id.code == "BE")
+            self.assertTrue(all(belgians.mapped("peppol_eas")), "the group's value was copied to all its debtors")
+
     def test_reimport_is_idempotent_and_updates(self):
         data = self._xlsx(self.rows)
         self._import(data)
