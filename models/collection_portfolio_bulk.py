@@ -8,6 +8,7 @@ are recomputed by the ORM in one batch."""
 
 import csv
 import io
+import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
@@ -70,6 +71,17 @@ INSTALLMENT_COLUMNS = (
 )
 
 
+def _copy_value(value):
+    """A value as COPY's CSV reads it: NULL for None, JSON for jsonb."""
+    if value is None:
+        return NULL_COPY
+    if isinstance(value, Json):
+        return json.dumps(value.adapted)
+    if isinstance(value, dict):
+        return json.dumps(value)
+    return value
+
+
 def amount_rounder(currency):
     """A function rounding a Decimal amount to the currency: exactly, half
     up, when the currency rounds to decimal places (the usual case);
@@ -89,22 +101,25 @@ class CollectionPortfolio(models.Model):
         self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _bulk_copy(self, model_name, columns, rows):
-        """Insert ``rows`` (plain Python values of ``columns``) with
-        PostgreSQL's COPY, the ids drawn from the table's sequence first.
-        Returns the new ids, in the order of the rows."""
+    def _bulk_copy(self, model_name, columns, rows, ids=None):
+        """Insert ``rows`` (plain Python values of ``columns``, or values
+        converted by the fields' ``convert_to_column_insert``) with
+        PostgreSQL's COPY, the ids drawn from the table's sequence first
+        unless given. Returns the new ids, in the order of the rows."""
         if not rows:
             return []
         self.env.flush_all()
         table = self.env[model_name]._table
-        ids = self._next_ids(model_name, len(rows))
+        ids = ids or self._next_ids(model_name, len(rows))
         uid, now = self.env.uid, fields.Datetime.now()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for record_id, row in zip(ids, rows, strict=True):
-            writer.writerow([record_id, *(NULL_COPY if value is None else value for value in row), uid, now, uid, now])
+            writer.writerow([record_id, *map(_copy_value, row), uid, now, uid, now])
         buffer.seek(0)
-        names = ", ".join(["id", *columns, "create_uid", "create_date", "write_uid", "write_date"])
+        names = ", ".join(
+            ["id", *(f'"{name}"' for name in columns), "create_uid", "create_date", "write_uid", "write_date"]
+        )
         self.env.cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
         return ids
 

@@ -14,7 +14,6 @@ from collections import namedtuple
 from decimal import Decimal
 
 import phonenumbers
-from psycopg2.extras import execute_values
 
 from odoo import _
 from odoo import api
@@ -697,31 +696,6 @@ class CollectionPortfolio(models.Model):
         if opts.get("mark_missing"):
             self._import_return_missing(set(case_ids), counts)
 
-    # ------------------------------------------------------------------
-    # Set-based inserts: new cases and installments are written with one
-    # INSERT per batch; the computed amounts, state and stage of the cases
-    # are then recomputed by the ORM for all touched cases at once.
-    # ------------------------------------------------------------------
-    def _import_insert(self, model_name, columns, rows):
-        """Insert ``rows`` (values of ``columns``, the first being ``id``)
-        with one INSERT, values adapted by psycopg2."""
-        if not rows:
-            return
-        self.env.flush_all()
-        uid = self.env.uid
-        now = fields.Datetime.now()
-        table = self.env[model_name]._table
-        query = SQL(
-            "INSERT INTO %s (%s) VALUES %%s",
-            SQL.identifier(table),
-            SQL(", ").join(
-                SQL.identifier(c) for c in [*columns, "create_uid", "create_date", "write_uid", "write_date"]
-            ),
-        )
-        values = [(*row, uid, now, uid, now) for row in rows]
-        # the query has no parameter of its own: its only placeholder is the VALUES list
-        execute_values(self.env.cr._obj, query.code, values, page_size=len(values))
-
     def _import_return_missing(self, present_case_ids, counts):
         """Close as returned to the creditor the open cases of the portfolio
         that are not in the file."""
@@ -768,12 +742,20 @@ class CollectionPortfolio(models.Model):
         fields_ = [Partner._fields[name] for name in names]
         # the ids are drawn first: each debtor is its own commercial partner
         ids = self._next_ids("res.partner", len(vals_list))
+        # a default nobody overrides is converted once for all the debtors
+        given = {name for vals in vals_list for name in vals}
+        constant = {
+            name: field.convert_to_column_insert(defaults.get(name), Partner, defaults)
+            for name, field in zip(names, fields_, strict=True)
+            if name not in given
+        }
         rows = []
         for partner_id, vals in zip(ids, vals_list, strict=True):
             merged = {**defaults, **vals}
-            row = [partner_id]
-            row += [
-                field.convert_to_column_insert(merged.get(name), Partner, merged)
+            row = [
+                constant[name]
+                if name in constant
+                else field.convert_to_column_insert(merged.get(name), Partner, merged)
                 for name, field in zip(names, fields_, strict=True)
             ]
             row += [
@@ -783,13 +765,13 @@ class CollectionPortfolio(models.Model):
                 merged.get("mobile") or merged.get("phone") or None,
                 True,
             ]
-            rows.append(tuple(row))
-        self._import_insert(
+            rows.append(row)
+        self._bulk_copy(
             "res.partner",
-            ["id", *names, "commercial_partner_id", "complete_name", "email_normalized", "phone_sanitized",
-             "partner_share"],
+            [*names, "commercial_partner_id", "complete_name", "email_normalized", "phone_sanitized", "partner_share"],
             rows,
-        )  # fmt: skip
+            ids=ids,
+        )
         partners = Partner.browse(ids)
         partners.invalidate_recordset()
         self.with_env(Partner.env)._bulk_compute_stored(
