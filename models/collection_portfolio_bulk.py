@@ -9,6 +9,8 @@ are recomputed by the ORM in one batch."""
 import csv
 import io
 import json
+import queue
+import threading
 from collections import defaultdict
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
@@ -71,6 +73,47 @@ INSTALLMENT_COLUMNS = (
 )
 
 
+class CopyPipe:
+    """COPY statements run in order on the transaction's connection by a
+    thread of their own, while the caller prepares the next ones: psycopg2
+    lets go of the GIL while PostgreSQL inserts and checks the rows, so
+    Python and the database work at the same time.
+
+    Between the first ``submit`` and ``drain`` the caller must not use the
+    cursor (every read and id draw comes first; libpq refuses a second
+    command during a COPY). ``drain`` waits for the last COPY and raises
+    the first error met, after which nothing else was copied."""
+
+    def __init__(self, cr):
+        self._cursor = cr._obj
+        self._queue = queue.SimpleQueue()
+        self._error = None
+        self._thread = threading.Thread(target=self._run, name="collection-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while (item := self._queue.get()) is not None:
+            statement, buffer, size = item
+            if self._error is None:
+                try:
+                    # the whole buffer in one read: the thread takes the GIL once per statement
+                    self._cursor.copy_expert(statement, buffer, size=size)
+                except Exception as error:  # noqa: BLE001 - raised again by drain()
+                    self._error = error
+
+    def submit(self, statement, buffer):
+        """Queue a COPY of ``buffer`` (as written, not yet rewound)."""
+        size = max(buffer.tell(), 8192)
+        buffer.seek(0)
+        self._queue.put((statement, buffer, size))
+
+    def drain(self):
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 def _copy_value(value):
     """A value as COPY's CSV reads it: NULL for None, JSON for jsonb."""
     if value is None:
@@ -101,26 +144,33 @@ class CollectionPortfolio(models.Model):
         self.env.cr.execute(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", f"{table}_id_seq", count))
         return [row[0] for row in self.env.cr.fetchall()]
 
-    def _bulk_copy(self, model_name, columns, rows, ids=None):
+    def _bulk_copy(self, model_name, columns, rows, ids=None, pipe=None):
         """Insert ``rows`` (plain Python values of ``columns``, or values
         converted by the fields' ``convert_to_column_insert``) with
         PostgreSQL's COPY, the ids drawn from the table's sequence first
-        unless given. Returns the new ids, in the order of the rows."""
+        unless given. With a ``CopyPipe`` the COPY is handed to it (the ids
+        must be given and the ORM flushed before). Returns the new ids, in
+        the order of the rows."""
         if not rows:
             return []
-        self.env.flush_all()
+        if pipe is None:
+            self.env.flush_all()
+            ids = ids or self._next_ids(model_name, len(rows))
         table = self.env[model_name]._table
-        ids = ids or self._next_ids(model_name, len(rows))
         uid, now = self.env.uid, fields.Datetime.now()
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         for record_id, row in zip(ids, rows, strict=True):
             writer.writerow([record_id, *map(_copy_value, row), uid, now, uid, now])
-        buffer.seek(0)
         names = ", ".join(
             ["id", *(f'"{name}"' for name in columns), "create_uid", "create_date", "write_uid", "write_date"]
         )
-        self.env.cr._obj.copy_expert(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')", buffer)
+        statement = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')"
+        if pipe is None:
+            buffer.seek(0)
+            self.env.cr._obj.copy_expert(statement, buffer)
+        else:
+            pipe.submit(statement, buffer)
         return ids
 
     def _bulk_compute_stored(self, records, fields_):
@@ -208,7 +258,21 @@ class CollectionPortfolio(models.Model):
             )
         records.invalidate_recordset(columns)
 
-    def _new_case_figures(self, items_by_partner, address_of):
+    def _case_figure_context(self):
+        """What ``_new_case_figures`` reads from the database: today, the
+        automatic stages' thresholds and the zone criteria of the company."""
+        currency = self.currency_id
+        currency.read(["rounding", "decimal_places"])
+        stages = self.env["collection.stage"].search(
+            [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
+        )
+        return {
+            "today": fields.Date.context_today(self),
+            "thresholds": sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages),
+            "criteria": self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id),
+        }
+
+    def _new_case_figures(self, items_by_partner, address_of, context=None):
         """{partner id: figures} of new cases of this portfolio.
 
         ``items_by_partner`` maps a partner to its installments as dicts
@@ -217,14 +281,11 @@ class CollectionPortfolio(models.Model):
         (country id, state id, city, zip) for the zone. The same formulas as
         the case's computes for a case without credit, dispute nor promise:
         totals over every installment, balance, overdue amount and aging
-        over the open ones."""
-        today = fields.Date.context_today(self)
+        over the open ones. ``context`` (``_case_figure_context``) is read
+        here when not given."""
+        context = context or self._case_figure_context()
+        today, thresholds, criteria = context["today"], context["thresholds"], context["criteria"]
         currency = self.currency_id
-        stages = self.env["collection.stage"].search(
-            [("code", "in", AUTO_STAGE_CODES), ("company_id", "in", [False, self.company_id.id])]
-        )
-        thresholds = sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages)
-        criteria = self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id)
         figures = {}
         for partner_id, items in items_by_partner.items():
             open_items = [item for item in items if currency.compare_amounts(item["residual"], 0.0) > 0]
@@ -253,13 +314,15 @@ class CollectionPortfolio(models.Model):
             }
         return figures
 
-    def _bulk_insert_cases(self, chunk, figures):
+    def _bulk_insert_cases(self, chunk, figures, names=None, ids=None, pipe=None):
         """Create open cases of this portfolio: ``chunk`` is [(partner id,
         extra)] where ``extra`` may give ``partner_ref``, ``debt_since``,
         ``contacts`` and ``notes``; ``figures`` comes from
-        ``_new_case_figures``. Returns the cases, in the order of the chunk."""
+        ``_new_case_figures``; ``names`` and ``ids`` are drawn here when not
+        given (they must be with a ``pipe``). Returns the cases, in the order
+        of the chunk."""
         Case = self.env["collection.case"]
-        names = Case._next_names(len(chunk))
+        names = names or Case._next_names(len(chunk))
         columns = [
             "name", "portfolio_id", "company_id", "currency_id", "kind", "partner_id", "team_id", "external_ref",
             "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
@@ -280,9 +343,9 @@ class CollectionPortfolio(models.Model):
                  fig["overdue"], 0.0, 0.0, fig["oldest"], fig["days"], fig["score"], fig["bucket"], fig["stage_id"],
                  fig["zone_id"], "3_priority", 0, 0, 0.0)
             )  # fmt: skip
-        return Case.browse(self._bulk_copy("collection.case", columns, rows))
+        return Case.browse(self._bulk_copy("collection.case", columns, rows, ids=ids, pipe=pipe))
 
-    def _bulk_insert_installments(self, vals_list):
+    def _bulk_insert_installments(self, vals_list, ids=None, pipe=None):
         """Insert installments of this portfolio from dicts with ``case_id``,
         ``partner_id``, ``sequence``, ``name``, ``date_due``, ``amount`` and
         optionally ``external_ref``, ``contract_ref``, ``move_line_id``,
@@ -299,7 +362,7 @@ class CollectionPortfolio(models.Model):
                  amount, vals.get("amount_paid", 0.0), vals.get("amount_residual", amount), 0.0,
                  vals.get("state", "pending"), False)
             )  # fmt: skip
-        return self._bulk_copy("collection.installment", INSTALLMENT_COLUMNS, rows)
+        return self._bulk_copy("collection.installment", INSTALLMENT_COLUMNS, rows, ids=ids, pipe=pipe)
 
     def _recompute_cases(self, cases):
         """After bulk inserts into existing cases: drop what the ORM cached

@@ -28,11 +28,23 @@ from odoo.addons.phone_validation.tools import phone_validation
 from ..tools import import_parser
 from ..tools.import_parser import ParseError
 from .collection_portfolio import BULK_CONTEXT
+from .collection_portfolio_bulk import CopyPipe
 from .collection_portfolio_bulk import amount_rounder
 
 _logger = logging.getLogger(__name__)
 
 WRITE_BATCH = 2000
+# stored computed fields of a new debtor (no parent company, no user) that the import sets itself
+PARTNER_FIELDS_SET = {
+    "commercial_partner_id",
+    "complete_name",
+    "email_normalized",
+    "phone_sanitized",
+    "partner_share",
+    "commercial_company_name",
+    "company_registry",
+    "user_id",
+}
 WRITE_COUNTS = import_parser.WRITE_COUNTS
 IMPORT_CONTEXT = BULK_CONTEXT
 
@@ -543,19 +555,19 @@ class CollectionPortfolio(models.Model):
             for case in creditor_cases:
                 partner_by_key.setdefault(("ref", case.external_ref), case.partner_id)
         missing = [key for key in debtors if key not in partner_by_key]
-        for start in range(0, len(missing), WRITE_BATCH):
-            chunk = missing[start : start + WRITE_BATCH]
-            created = self._import_create_partners([self._import_partner_vals(debtors[key]) for key in chunk])
-            partner_by_key.update(zip(chunk, created, strict=True))
-            counts["partners_created"] += len(created)
-        missing_keys = set(missing)
-        self._import_fill_partners([(partner_by_key[key], debtors[key]) for key in debtors if key not in missing_keys])
+        # known debtors: fill what is empty
+        self._import_fill_partners([(partner, debtors[key]) for key, partner in partner_by_key.items()])
+        # new debtors: ids drawn now, rows copied below with the cases and installments
+        new_partners_ids = self._next_ids("res.partner", len(missing)) if missing else []
+        partner_by_key.update(zip(missing, Partner.browse(new_partners_ids), strict=True))
+        counts["partners_created"] += len(missing)
         # -------- cases
         pid_of = {key: partner.id for key, partner in partner_by_key.items()}
         partner_ids = set(pid_of.values())
+        known_partner_ids = partner_ids - set(new_partners_ids)
         case_by_partner = {
             case.partner_id.id: case
-            for case in Case.search([("portfolio_id", "=", self.id), ("partner_id", "in", list(partner_ids))])
+            for case in Case.search([("portfolio_id", "=", self.id), ("partner_id", "in", list(known_partner_ids))])
         }
         new_partners = {}
         for key, line in debtors.items():
@@ -567,23 +579,12 @@ class CollectionPortfolio(models.Model):
             lines_of[pid_of[line["debtor_key"]]].append(line)
         items = list(new_partners.items())
         round_amount = amount_rounder(currency)
-        amounts = {}
-        for partner_id, _line in items:
-            amounts[partner_id] = [
-                {"amount": amount, "paid": 0.0, "residual": amount, "date_due": line["date_due"]}
-                for line in lines_of[partner_id]
-                for amount in [round_amount(line["amount"])]
-            ]
-        figures = self._new_case_figures(
-            amounts,
-            {pid: (line["country_id"], line["state_id"], line["city"], line["zip"]) for pid, line in items},
-        )
-        for start in range(0, len(items), WRITE_BATCH):
-            chunk = items[start : start + WRITE_BATCH]
-            created = self._bulk_insert_cases(chunk, figures)
-            case_by_partner.update(zip((partner_id for partner_id, _line in chunk), created, strict=True))
-            counts["cases_created"] += len(created)
-        created_case_ids = {case_by_partner[pid].id for pid in new_partners}
+        # new cases: references and ids drawn now, rows copied below
+        case_names = Case._next_names(len(items))
+        new_case_ids = self._next_ids("collection.case", len(items)) if items else []
+        case_by_partner.update(zip((partner_id for partner_id, _line in items), Case.browse(new_case_ids), strict=True))
+        counts["cases_created"] += len(items)
+        created_case_ids = set(new_case_ids)
         updated_cases = set()
         reopen = Case.browse()
         for key, line in debtors.items():
@@ -679,11 +680,49 @@ class CollectionPortfolio(models.Model):
             else:
                 counts["installments_unchanged"] += 1
                 result["status"] = "unchanged"
-        progress = opts.get("progress") or (lambda done, total: None)
-        rows = opts.get("_rows_total") or len(lines)
-        for start in range(0, len(to_create), WRITE_BATCH):
-            self._bulk_insert_installments(to_create[start : start + WRITE_BATCH])
-            progress(rows + rows * (start + WRITE_BATCH) // max(len(to_create), 1), 2 * rows)
+        installment_ids = self._next_ids("collection.installment", len(to_create)) if to_create else []
+        figure_context = self._case_figure_context()
+        # what the rows below read from the portfolio is in the cache before the pipe starts
+        self.read(["team_id", "kind", "company_id", "currency_id"])
+        self.env.flush_all()
+        # -------- writing: debtors, cases and installments are copied by a
+        # CopyPipe while the next rows are prepared; no query until drained
+        pipe = CopyPipe(self.env.cr)
+        try:
+            if missing:
+                columns, partner_rows = self._import_partner_copy(
+                    [self._import_partner_vals(debtors[key]) for key in missing], new_partners_ids
+                )
+                self._bulk_copy("res.partner", columns, partner_rows, ids=new_partners_ids, pipe=pipe)
+                del partner_rows
+            if items:
+                amounts = {
+                    partner_id: [
+                        {"amount": amount, "paid": 0.0, "residual": amount, "date_due": line["date_due"]}
+                        for line in lines_of[partner_id]
+                        for amount in [round_amount(line["amount"])]
+                    ]
+                    for partner_id, _line in items
+                }
+                figures = self._new_case_figures(
+                    amounts,
+                    {pid: (line["country_id"], line["state_id"], line["city"], line["zip"]) for pid, line in items},
+                    figure_context,
+                )
+                self._bulk_insert_cases(items, figures, names=case_names, ids=new_case_ids, pipe=pipe)
+                del amounts, figures
+            progress = opts.get("progress") or (lambda done, total: None)
+            rows = opts.get("_rows_total") or len(lines)
+            step = WRITE_BATCH * 50
+            for start in range(0, len(to_create), step):
+                self._bulk_insert_installments(
+                    to_create[start : start + step], ids=installment_ids[start : start + step], pipe=pipe
+                )
+                progress(rows + rows * (start + step) // max(len(to_create), 1), 2 * rows)
+        finally:
+            pipe.drain()
+        if missing:
+            self._import_partners_computed(Partner.browse(new_partners_ids))
         # the new cases were inserted with their final figures; existing cases
         # that received installments are recomputed (the installments changed
         # above went through the ORM, which recomputes their cases itself)
@@ -708,25 +747,14 @@ class CollectionPortfolio(models.Model):
             missing._close("returned", _("Not in the creditor's latest file."))
         counts["cases_returned"] = len(missing)
 
-    def _import_create_partners(self, vals_list):
-        """Create debtors in one INSERT: the model's defaults (computed
-        once), the given values converted to columns by their fields, and
-        the stored computed fields — set here for the ones the import knows
-        (commercial partner, complete name, normalised e-mail and phone),
-        computed for any other (added by other modules) once per distinct set of
-        inputs (``_bulk_compute_stored``). Returns the partners."""
+    def _import_partner_copy(self, vals_list, ids):
+        """(columns, rows) that insert new debtors with COPY under ``ids``:
+        the model's defaults (computed once), the given values converted to
+        columns by their fields, and the stored computed fields the import
+        knows (commercial partner, complete name, normalised e-mail and
+        phone). The others (added by other modules) are computed afterwards
+        by ``_import_partners_computed``."""
         Partner = self.env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
-        # stored computed fields of a debtor without parent company or user, set here
-        own = {
-            "commercial_partner_id",
-            "complete_name",
-            "email_normalized",
-            "phone_sanitized",
-            "partner_share",
-            "commercial_company_name",
-            "company_registry",
-            "user_id",
-        }
         defaults = Partner.default_get(list(Partner._fields))
         names = [
             name
@@ -740,8 +768,6 @@ class CollectionPortfolio(models.Model):
             and (name in defaults or any(name in vals for vals in vals_list))
         ]
         fields_ = [Partner._fields[name] for name in names]
-        # the ids are drawn first: each debtor is its own commercial partner
-        ids = self._next_ids("res.partner", len(vals_list))
         # a default nobody overrides is converted once for all the debtors
         given = {name for vals in vals_list for name in vals}
         constant = {
@@ -750,6 +776,7 @@ class CollectionPortfolio(models.Model):
             if name not in given
         }
         rows = []
+        # each debtor is its own commercial partner
         for partner_id, vals in zip(ids, vals_list, strict=True):
             merged = {**defaults, **vals}
             row = [
@@ -766,23 +793,31 @@ class CollectionPortfolio(models.Model):
                 True,
             ]
             rows.append(row)
-        self._bulk_copy(
-            "res.partner",
-            [*names, "commercial_partner_id", "complete_name", "email_normalized", "phone_sanitized", "partner_share"],
-            rows,
-            ids=ids,
-        )
-        partners = Partner.browse(ids)
+        columns = [
+            *names,
+            "commercial_partner_id",
+            "complete_name",
+            "email_normalized",
+            "phone_sanitized",
+            "partner_share",
+        ]
+        return columns, rows
+
+    def _import_partners_computed(self, partners):
+        """The stored computed fields of new debtors the import does not set
+        itself, computed once per distinct set of inputs
+        (``_bulk_compute_stored``)."""
+        Partner = partners.env["res.partner"].sudo().with_context(**IMPORT_CONTEXT)
+        partners = Partner.browse(partners.ids)
         partners.invalidate_recordset()
         self.with_env(Partner.env)._bulk_compute_stored(
             partners,
             [
                 field
                 for name, field in Partner._fields.items()
-                if field.store and field.compute and field.column_type and name not in own
+                if field.store and field.compute and field.column_type and name not in PARTNER_FIELDS_SET
             ],
         )
-        return partners.with_env(self.env)
 
     def _import_partner_vals(self, line):
         phones = line["phones"]

@@ -6,6 +6,7 @@ import tempfile
 from datetime import date
 
 import openpyxl
+import psycopg2
 import xlsxwriter
 
 from odoo.exceptions import AccessError
@@ -14,6 +15,7 @@ from odoo.tests import Form
 from odoo.tests import tagged
 from odoo.tools import file_open
 
+from ..models.collection_portfolio_bulk import CopyPipe
 from .common import CollectionCommon
 
 ES_HEADERS = [
@@ -329,6 +331,26 @@ class TestImport(CollectionCommon):
         if "peppol_eas" in Partner._fields:
             belgians = partners.filtered(lambda p: p.country_id.code == "BE")
             self.assertTrue(all(belgians.mapped("peppol_eas")), "the group's value was copied to all its debtors")
+
+    def test_copy_pipe_copies_in_order_and_raises_what_the_database_refused(self):
+        """The import's writer thread runs its COPY statements in the order
+        given, and a row the database refuses fails the import with that
+        error once the writer is drained."""
+        self.env.cr.execute("CREATE TEMP TABLE dc_pipe_test (n integer, d date)")
+        pipe = CopyPipe(self.env.cr)
+        for first in (1, 3):
+            buffer = io.StringIO()
+            buffer.write(f"{first},2026-01-0{first}\n{first + 1},2026-01-0{first + 1}\n")
+            pipe.submit("COPY dc_pipe_test (n, d) FROM STDIN WITH (FORMAT csv)", buffer)
+        pipe.drain()
+        self.env.cr.execute("SELECT n FROM dc_pipe_test ORDER BY ctid")
+        self.assertEqual([row[0] for row in self.env.cr.fetchall()], [1, 2, 3, 4])
+        with self.assertRaises(psycopg2.DataError):
+            pipe = CopyPipe(self.env.cr)
+            buffer = io.StringIO()
+            buffer.write("5,not a date\n")
+            pipe.submit("COPY dc_pipe_test (n, d) FROM STDIN WITH (FORMAT csv)", buffer)
+            pipe.drain()
 
     def test_reimport_is_idempotent_and_updates(self):
         data = self._xlsx(self.rows)
