@@ -25,25 +25,6 @@ AGREEMENT_STATES = [
 INTEREST_METHODS = [("none", "No interest"), ("flat", "Flat (simple)"), ("french", "French amortisation")]
 FREQUENCIES = [("weekly", "Weekly"), ("biweekly", "Every two weeks"), ("monthly", "Monthly")]
 CONDONATION_KINDS = [("interest", "Interest"), ("fees", "Fees"), ("principal", "Principal")]
-# what users enter on a draft agreement; figures, level, schedule and states are the agreement's own
-USER_FIELDS = {
-    "case_id",
-    "user_id",
-    "date_agreement",
-    "replaced_installment_ids",
-    "condonation_kind",
-    "condonation_type",
-    "condonation_value",
-    "down_payment",
-    "interest_method",
-    "annual_rate",
-    "installment_count",
-    "frequency",
-    "first_due_date",
-    "fee_percent",
-    "note",
-    "name",
-}
 # what defines the plan: changing one of them rebuilds the schedule
 SCHEDULE_FIELDS = {
     "replaced_installment_ids",
@@ -57,6 +38,8 @@ SCHEDULE_FIELDS = {
     "first_due_date",
     "fee_percent",
 }
+# what users enter on a draft agreement; figures, level, schedule and states are the agreement's own
+USER_FIELDS = SCHEDULE_FIELDS | {"case_id", "user_id", "date_agreement", "condonation_kind", "note", "name"}
 
 
 class CollectionAgreement(models.Model):
