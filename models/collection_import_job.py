@@ -1,8 +1,13 @@
 import base64
+import contextlib
+import errno
 import logging
 import os
-import shutil
+import stat
 import time
+
+import psycopg2
+import psycopg2.errors
 
 from odoo import _
 from odoo import api
@@ -18,6 +23,17 @@ _logger = logging.getLogger(__name__)
 # files up to this many rows are imported at once from the wizard; larger
 # ones are queued and imported by the scheduled job, progress shown on the job
 SYNC_ROW_LIMIT = 3000
+# written only by the short transactions that publish a running import's progress
+PROGRESS_TABLE = "collection_import_job_progress"
+# a running job whose row no transaction holds, claimed longer ago than this, was interrupted
+INTERRUPTED_AFTER_MINUTES = 5
+# the folder import: files read, and where they go once imported
+FOLDER_EXTENSIONS = (".xlsx", ".csv")
+DONE, FAILED = "done", "failed"
+
+
+class NotRegularFile(OSError):
+    """A folder entry that is a link, a folder or a special file: never read."""
 
 
 class CollectionImportJob(models.Model):
@@ -72,71 +88,110 @@ class CollectionImportJob(models.Model):
 
     @api.depends("rows_done", "rows_total", "state")
     def _compute_progress(self):
+        # a running import publishes its progress in PROGRESS_TABLE
+        running = [job.id for job in self if job.state == "running" and isinstance(job.id, int)]
+        live = {}
+        if running:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT job_id, rows_done, rows_total FROM %s WHERE job_id = ANY(%s)",
+                    SQL.identifier(PROGRESS_TABLE),
+                    running,
+                )
+            )
+            live = {job_id: (done, total) for job_id, done, total in self.env.cr.fetchall()}
         for job in self:
             if job.state == "done":
                 job.progress = 100.0
             else:
-                job.progress = 100.0 * job.rows_done / job.rows_total if job.rows_total else 0.0
+                done, total = live.get(job.id, (job.rows_done, job.rows_total))
+                job.progress = 100.0 * done / total if total else 0.0
+
+    def init(self):
+        """The progress of running imports has a table of its own: only the
+        short transactions of ``_set_progress`` write it, never the
+        import's, so neither waits for the other and the import's final
+        write on its job row meets no concurrent update."""
+        res = super().init()
+        self.env.cr.execute(
+            SQL(
+                """CREATE TABLE IF NOT EXISTS %s (
+                       job_id integer PRIMARY KEY REFERENCES collection_import_job (id) ON DELETE CASCADE,
+                       rows_done integer NOT NULL,
+                       rows_total integer NOT NULL,
+                       write_date timestamp without time zone NOT NULL
+                   )""",
+                SQL.identifier(PROGRESS_TABLE),
+            )
+        )
+        return res
 
     def _set_progress(self, done, total):
-        """Publish the progress from a separate transaction, so that the user
-        sees it while the import itself stays one atomic transaction."""
+        """Publish the progress of a queued import from a transaction of its
+        own (committed at once), so that users follow it while the import
+        stays one transaction. Best effort."""
         self.ensure_one()
-        if not self.id or self.env.context.get("collection_import_no_progress"):
-            return
+        total = max(int(total), 0)
+        done = min(max(int(done), 0), total)
         try:
             with self.env.registry.cursor() as cr:
                 cr.execute("SET LOCAL lock_timeout = '2s'")
                 cr.execute(
                     SQL(
-                        "UPDATE collection_import_job SET rows_done = %s, rows_total = %s, state = 'running' "
-                        "WHERE id = %s",
-                        int(done),
-                        int(total),
+                        """INSERT INTO %s (job_id, rows_done, rows_total, write_date)
+                           VALUES (%s, %s, %s, now() at time zone 'UTC')
+                           ON CONFLICT (job_id) DO UPDATE SET rows_done = EXCLUDED.rows_done,
+                               rows_total = EXCLUDED.rows_total, write_date = EXCLUDED.write_date""",
+                        SQL.identifier(PROGRESS_TABLE),
                         self.id,
-                    )
+                        done,
+                        total,
+                    ),
+                    log_exceptions=False,
                 )
-        except Exception:  # the job row is locked or not committed yet: progress is best effort
+        except psycopg2.Error:  # progress is best effort, the import goes on
             _logger.debug("progress of import job %s not published", self.id, exc_info=True)
 
     def _run(self):
-        """Import the file; errors of the data end in the error file, an
-        unexpected failure rolls everything back and marks the job failed."""
+        """Import the files of these jobs in the current transaction (the
+        wizard's small files, the folder import): errors of the data end in
+        the error file; an import that raises is rolled back to a savepoint
+        and its job marked failed with the reason."""
         for job in self:
             start = time.monotonic()
             try:
                 with self.env.cr.savepoint():
                     job._run_import()
-            except Exception as exc:  # report it on the job, keep the cron alive
-                if isinstance(exc, UserError):
-                    _logger.info("Collection import %s refused: %s", job.id, exc)
-                else:
-                    _logger.exception("Collection import %s failed", job.id)
-                job.write(
-                    {
-                        "state": "failed",
-                        "message": str(exc.args[0] if isinstance(exc, UserError) and exc.args else exc),
-                        "date_done": fields.Datetime.now(),
-                    }
-                )
+            except Exception as exc:  # report it on the job, keep the caller alive
+                job._log_failure(exc)
+                job.write(job._failure_vals(exc))
             job.duration = time.monotonic() - start
 
-    def _run_import(self):
+    def _log_failure(self, exc):
+        if isinstance(exc, UserError):
+            _logger.info("Collection import %s refused: %s", self.id, exc)
+        else:
+            _logger.error("Collection import %s failed", self.id, exc_info=exc)
+
+    def _failure_vals(self, exc):
+        message = exc.args[0] if isinstance(exc, UserError) and exc.args else exc
+        return {"state": "failed", "message": str(message), "date_done": fields.Datetime.now()}
+
+    def _run_import(self, publish_progress=False):
         self.ensure_one()
         start = fields.Datetime.now()
         data = base64.b64decode(self.file or b"")
         records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
-        # no write on the job row until the end: the progress is published by
-        # another transaction, which must not wait for a lock held by this one
-        self._set_progress(0, len(records))
         options = {
             "mode": self.mode,
             "mark_missing": self.mark_missing,
             "decimal_separator": self.decimal_separator or "auto",
             "date_format": self.date_format or "auto",
             "source": self.source,
-            "progress": self._set_progress,
         }
+        if publish_progress:
+            self._set_progress(0, len(records))
+            options["progress"] = self._set_progress
         result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
         counts, errors = result["counts"], result["errors"]
         vals = {key: counts[key] for key in import_parser.WRITE_COUNTS}
@@ -159,12 +214,17 @@ class CollectionImportJob(models.Model):
                 import_parser.error_workbook(headers, records, errors, only_errors=result["imported"])
             )
             vals["error_file_name"] = f"{base}.errors.xlsx"
+        messages = list(result.get("warnings") or [])
         if not result["imported"]:
-            vals["message"] = _(
-                "Nothing was imported: %s rows have errors. Correct them (see the error file) or choose "
-                "to import the valid rows.",
-                len(errors),
+            messages.insert(
+                0,
+                _(
+                    "Nothing was imported: %s rows have errors. Correct them (see the error file) or choose "
+                    "to import the valid rows.",
+                    len(errors),
+                ),
             )
+        vals["message"] = "\n".join(messages) or False
         self.write(vals)
         return result
 
@@ -180,10 +240,117 @@ class CollectionImportJob(models.Model):
         self.ensure_one()
         return self.portfolio_id.action_view_cases()
 
+    # ------------------------------------------------------------------
+    # Queued imports
+    # ------------------------------------------------------------------
     @api.model
     def _cron_run_queued(self):
-        jobs = self.search([("state", "in", ("queued", "running"))], order="id")
-        jobs._run()
+        """Run the queued imports one by one, each in transactions of its own
+        (the cron's transaction only lists them):
+
+        1. the job is claimed (``running``) in a short committed transaction,
+           unless another worker holds it;
+        2. the import runs in a new transaction that holds the job's row to
+           its end and writes the job's result with the data it imported;
+           its progress is published by ``_set_progress`` in another table;
+        3. an import that raises is rolled back and its job marked failed
+           with the reason, in a transaction of its own.
+
+        Jobs left ``running`` by a worker that stopped are marked failed
+        first (``_fail_interrupted``)."""
+        self._fail_interrupted()
+        for job in self.search([("state", "=", "queued")], order="id"):
+            job._run_queued()
+
+    def _run_queued(self):
+        """Claim, import and close this queued job (see ``_cron_run_queued``);
+        False when another worker has it."""
+        self.ensure_one()
+        if not self._claim():
+            return False
+        start = time.monotonic()
+        try:
+            with self.env.registry.cursor() as cr:
+                job = self.with_env(self.env(cr=cr))
+                # held until the import's end: a running job whose row no
+                # transaction holds was left by a worker that stopped
+                cr.execute(SQL("SELECT state FROM collection_import_job WHERE id = %s FOR NO KEY UPDATE", job.id))
+                if cr.fetchone() != ("running",):  # deleted, or declared interrupted meanwhile
+                    return False
+                job._run_import(publish_progress=True)
+                job.duration = time.monotonic() - start
+        except Exception as exc:  # the import rolled back: say why on the job, go on with the next one
+            self._log_failure(exc)
+            with self.env.registry.cursor() as cr:
+                job = self.with_env(self.env(cr=cr))
+                job.write(dict(job._failure_vals(exc), duration=time.monotonic() - start))
+        return True
+
+    def _claim(self):
+        """Mark this queued job running in a transaction committed at once
+        (users see it); False when it is no longer queued or another worker
+        holds it (``SKIP LOCKED``: never wait for it)."""
+        self.ensure_one()
+        try:
+            with self.env.registry.cursor() as cr:
+                cr.execute(
+                    SQL(
+                        """UPDATE collection_import_job
+                              SET state = 'running', date_start = now() at time zone 'UTC',
+                                  write_date = now() at time zone 'UTC', write_uid = %s
+                            WHERE id IN (SELECT id FROM collection_import_job
+                                          WHERE id = %s AND state = 'queued'
+                                            FOR NO KEY UPDATE SKIP LOCKED)
+                        RETURNING id""",
+                        self.env.uid,
+                        self.id,
+                    ),
+                    log_exceptions=False,
+                )
+                return bool(cr.fetchall())
+        except psycopg2.errors.SerializationFailure:  # another worker changed it meanwhile
+            return False
+
+    @api.model
+    def _fail_interrupted(self):
+        """Mark failed the jobs left ``running`` by a worker that stopped
+        (server restarted, worker killed for time or memory): their import
+        rolled back with it, and no transaction holds their row any more
+        (a running import holds it to its end). They are not run again: a
+        file that stopped one worker would stop the next; the user imports
+        it again. A job claimed in the last minutes is left alone (between
+        its claim and its import, its row is free for an instant)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    """UPDATE collection_import_job
+                          SET state = 'failed', message = %s, date_done = now() at time zone 'UTC',
+                              write_date = now() at time zone 'UTC', write_uid = %s
+                        WHERE id IN (SELECT id FROM collection_import_job
+                                      WHERE state = 'running'
+                                        AND (date_start IS NULL
+                                             OR date_start < (now() at time zone 'UTC') - %s * interval '1 minute')
+                                        FOR NO KEY UPDATE SKIP LOCKED)
+                    RETURNING id""",
+                    self.env._(
+                        "The import was interrupted (the server stopped while it ran) and nothing was imported. "
+                        "Import the file again."
+                    ),
+                    self.env.uid,
+                    INTERRUPTED_AFTER_MINUTES,
+                )
+            )
+            interrupted = [row[0] for row in cr.fetchall()]
+            # the progress of finished imports is of no more use
+            cr.execute(
+                SQL(
+                    "DELETE FROM %s p USING collection_import_job j WHERE j.id = p.job_id AND j.state != 'running'",
+                    SQL.identifier(PROGRESS_TABLE),
+                )
+            )
+        if interrupted:
+            _logger.warning("Collection imports %s were interrupted; marked failed", interrupted)
+        return interrupted
 
     # ------------------------------------------------------------------
     # Folder import
@@ -192,48 +359,155 @@ class CollectionImportJob(models.Model):
     def _cron_import_folders(self):
         """Import every .xlsx / .csv file found in the folder of a portfolio,
         with its template, then move it to ``done/`` or ``failed/`` (with its
-        error file next to it)."""
+        error file next to it).
+
+        Each file is imported and committed in a transaction of its own and
+        moved only once that transaction has ended: a file is in ``done/``
+        only when its data is committed; one whose import raised or whose
+        transaction could not commit goes to ``failed/`` with the reason.
+        Only regular files directly in the folder are read (no link is
+        followed), and ``done/`` and ``failed/`` must be directories of the
+        folder itself. Return the jobs (committed by their own
+        transactions)."""
         portfolios = (
             self.env["collection.portfolio"]
             .sudo()
             .search([("import_directory", "!=", False), ("state", "=", "active"), ("kind", "=", "external")])
         )
-        jobs = self.browse()
+        job_ids = []
         for portfolio in portfolios:
-            folder = portfolio.import_directory
-            if not os.path.isdir(folder):
-                _logger.warning("Import folder %s of portfolio %s does not exist", folder, portfolio.name)
+            try:
+                folder = self._import_folder(portfolio)
+                names = sorted(os.listdir(folder)) if folder else []
+            except OSError:
+                _logger.warning("Import folder of portfolio %s cannot be read", portfolio.name, exc_info=True)
                 continue
-            for name in sorted(os.listdir(folder)):
-                path = os.path.join(folder, name)
-                if not os.path.isfile(path) or not name.lower().endswith((".xlsx", ".csv")):
-                    continue
-                with open(path, "rb") as handle:
-                    data = handle.read()
-                template = portfolio.import_template_id
-                job = self.create(
-                    {
-                        "name": name,
-                        "portfolio_id": portfolio.id,
-                        "source": "folder",
-                        "file": base64.b64encode(data),
-                        "mapping": template._as_mapping() if template else {},
-                        "decimal_separator": template.decimal_separator if template else "auto",
-                        "date_format": template.date_format if template else "auto",
-                        "mark_missing": portfolio.import_mark_missing,
-                        "mode": "all",
-                    }
+            for name in names:
+                if name.lower().endswith(FOLDER_EXTENSIONS):
+                    job_ids.append(self._import_folder_file(portfolio, folder, name))
+        return self.browse(filter(None, job_ids))
+
+    @api.model
+    def _import_folder(self, portfolio):
+        """The portfolio's folder (links in its own path resolved, as the
+        administrator set it), with ``done/`` and ``failed/`` created; None
+        when it is missing or those are not directories of the folder."""
+        folder = os.path.realpath(portfolio.import_directory)
+        if not os.path.isdir(folder):
+            _logger.warning("Import folder %s of portfolio %s does not exist", folder, portfolio.name)
+            return None
+        for sub in (DONE, FAILED):
+            path = os.path.join(folder, sub)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(path, 0o750)
+            if not stat.S_ISDIR(os.lstat(path).st_mode):  # lstat: a link is not a directory
+                _logger.warning(
+                    "Import folder %s of portfolio %s: %s is not a directory of the folder (a link?); no file imported",
+                    folder,
+                    portfolio.name,
+                    sub,
                 )
-                job.with_context(collection_import_no_progress=True)._run()
-                ok = job.state == "done" and job.imported and not job.error_count
-                target = os.path.join(folder, "done" if ok else "failed")
-                os.makedirs(target, exist_ok=True)
-                shutil.move(path, os.path.join(target, name))
-                if job.error_file:
-                    with open(os.path.join(target, job.error_file_name), "wb") as handle:
-                        handle.write(base64.b64decode(job.error_file))
-                elif job.state == "failed":
-                    with open(os.path.join(target, f"{name}.error.txt"), "w", encoding="utf-8") as handle:
-                        handle.write(job.message or "")
-                jobs |= job
-        return jobs
+                return None
+        return folder
+
+    @api.model
+    def _import_folder_file(self, portfolio, folder, name):
+        """Import one file of the folder in a transaction of its own, then
+        move it; return its job's id."""
+        template = portfolio.import_template_id
+        vals = {
+            "name": name,
+            "portfolio_id": portfolio.id,
+            "source": "folder",
+            "mapping": template._as_mapping() if template else {},
+            "decimal_separator": template.decimal_separator if template else "auto",
+            "date_format": template.date_format if template else "auto",
+            "mark_missing": portfolio.import_mark_missing,
+            "mode": "all",
+        }
+        try:
+            data = self._import_folder_read(folder, name)
+        except FileNotFoundError:  # taken away meanwhile
+            return None
+        except OSError as exc:
+            _logger.warning("Import folder %s: %s not read: %s", folder, name, exc)
+            if isinstance(exc, NotRegularFile) or exc.errno == errno.ELOOP:
+                message = self.env._(
+                    "%s is not a regular file of the import folder (a link, a folder or a special file): it was "
+                    "not read.",
+                    name,
+                )
+            else:
+                message = self.env._("%(file)s could not be read: %(error)s", file=name, error=exc.strerror or exc)
+            job_id = self._create_failed(vals, message)
+            self._import_folder_move(folder, name, {"ok": False, "message": message})
+            return job_id
+        vals["file"] = base64.b64encode(data)
+        start = time.monotonic()
+        try:
+            with self.env.registry.cursor() as cr:
+                job = self.with_env(self.env(cr=cr)).create(vals)
+                job._run()
+                outcome = {
+                    "ok": job.state == "done" and job.imported and not job.error_count,
+                    "message": job.message,
+                    "error_file": job.error_file and base64.b64decode(job.error_file),
+                    "error_file_name": job.error_file_name,
+                }
+                job_id = job.id
+        except Exception as exc:  # the import's transaction rolled back: the file is not done
+            _logger.error("Folder import of %s failed", os.path.join(folder, name), exc_info=exc)
+            outcome = {"ok": False, "message": self._failure_vals(exc)["message"]}
+            job_id = self._create_failed(dict(vals, duration=time.monotonic() - start), outcome["message"])
+        self._import_folder_move(folder, name, outcome)
+        return job_id
+
+    @api.model
+    def _create_failed(self, vals, message):
+        with self.env.registry.cursor() as cr:
+            return (
+                self.with_env(self.env(cr=cr))
+                .create(dict(vals, state="failed", message=message, date_done=fields.Datetime.now()))
+                .id
+            )
+
+    @api.model
+    def _import_folder_read(self, folder, name):
+        """The bytes of a regular file directly in ``folder``. Links are
+        never followed (``lstat``, ``O_NOFOLLOW``), anything else than a
+        regular file (device, pipe, folder) is refused: NotRegularFile."""
+        path = os.path.join(folder, name)
+        if not stat.S_ISREG(os.lstat(path).st_mode) or os.path.dirname(os.path.realpath(path)) != folder:
+            raise NotRegularFile(errno.EPERM, "not a regular file of the folder", path)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # replaced since the lstat
+                raise NotRegularFile(errno.EPERM, "not a regular file of the folder", path)
+            return handle.read()
+
+    @api.model
+    def _import_folder_move(self, folder, name, outcome):
+        """Move the folder entry (a link is moved itself, not followed) to
+        ``done/`` or ``failed/`` and write its error file or reason next to
+        it. Runs after the file's transaction ended: if it fails, the file
+        stays and is imported again next time (an import is idempotent)."""
+        target = os.path.join(folder, DONE if outcome["ok"] else FAILED)
+        try:
+            os.replace(os.path.join(folder, name), os.path.join(target, name))
+            if outcome.get("error_file"):
+                self._write_file(target, outcome["error_file_name"], outcome["error_file"])
+            elif not outcome["ok"]:
+                self._write_file(target, f"{name}.error.txt", (outcome["message"] or "").encode())
+        except OSError:
+            _logger.exception("Import folder %s: %s could not be moved to %s", folder, name, target)
+
+    @api.model
+    def _write_file(self, folder, name, data):
+        """Write a new file in ``folder`` without following a link planted there."""
+        fd = os.open(
+            os.path.join(folder, name),
+            os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+            0o640,
+        )
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)

@@ -20,6 +20,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools import email_normalize
 
@@ -127,7 +128,8 @@ class CollectionPortfolio(models.Model):
     import_mark_missing = fields.Boolean(
         "Return Missing Cases",
         help="Scheduled import: a file is the creditor's whole portfolio; open cases whose debtor is "
-        "not in it are closed as returned to the creditor.",
+        "not in it are closed as returned to the creditor. A file without rows or with rejected rows "
+        "returns nothing.",
     )
 
     def _compute_import_count(self):
@@ -141,6 +143,7 @@ class CollectionPortfolio(models.Model):
 
     def action_view_imports(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_import_job_action")
         action["domain"] = [("portfolio_id", "=", self.id)]
         return action
@@ -163,9 +166,11 @@ class CollectionPortfolio(models.Model):
         :param dict options: ``mode`` ('all' – default, nothing is written
             if a row is wrong – or 'valid'), ``mark_missing`` (bool),
             ``dry_run`` (bool), ``decimal_separator``, ``date_format``
-        :return: dict with ``counts``, ``errors`` ([{row, message}]) and
+        :return: dict with ``counts``, ``errors`` ([{row, message}]),
             ``rows`` ([{row, status, case_id, message}]), rows numbered
-            from 1 in the order given
+            from 1 in the order given, and ``warnings`` (e.g. why no case
+            was returned: ``mark_missing`` returns nothing when no row is
+            given or a row is rejected)
         """
         portfolio = self.browse(portfolio_id).exists()
         if not portfolio:
@@ -177,6 +182,7 @@ class CollectionPortfolio(models.Model):
             "counts": result["counts"],
             "errors": [{"row": r, "message": m} for r, m in sorted(result["errors"].items())],
             "rows": result["rows"],
+            "warnings": result["warnings"],
         }
 
     # ------------------------------------------------------------------
@@ -186,9 +192,12 @@ class CollectionPortfolio(models.Model):
         """Validate and import canonical records (dicts with ``_row``).
 
         Return ``{"counts": {...}, "errors": {row: message}, "rows": [...],
-        "imported": bool}``. With mode 'all' (default) any error means
-        nothing is written; with 'valid' the debts with an error are left
-        out (all rows of the same debtor and contract together).
+        "imported": bool, "warnings": [...]}``. With mode 'all' (default)
+        any error means nothing is written; with 'valid' the debts with an
+        error are left out (all rows of the same debtor and contract
+        together). ``mark_missing`` returns the open cases whose debtor is
+        not in the file only when the file has rows and none is rejected:
+        otherwise it is no complete picture, and a warning says so.
         """
         self.ensure_one()
         self.check_access("write")
@@ -241,24 +250,44 @@ class CollectionPortfolio(models.Model):
             opts["_rows_total"] = len(records)
             self._import_write(good, opts, counts, rows_result)
         counts["rejected"] = len(flat_errors)
+        warnings = []
+        if write and opts.get("mark_missing"):
+            if not records:
+                warnings.append(
+                    _("The file has no rows: it says nothing about the portfolio, so no case was returned.")
+                )
+            elif flat_errors:
+                warnings.append(
+                    _(
+                        "%s rows were rejected: the file is not a complete picture of the portfolio, so no case "
+                        "was returned.",
+                        len(flat_errors),
+                    )
+                )
+            else:
+                present = self._import_present_case_ids(lines)
+                present.update(row["case_id"] for row in rows_result.values() if row["case_id"])
+                self._import_return_missing(present, counts)
         if write:
+            description = _(
+                "Import (%(origin)s): %(rows)s rows, %(cases_created)s cases created, %(cases_updated)s "
+                "updated, %(installments_created)s installments created, %(installments_updated)s updated, "
+                "%(rejected)s rows rejected, %(cases_returned)s cases returned.",
+                origin=opts.get("source", "file"),
+                **counts,
+            )
             self.env["collection.event"]._log(
                 "import",
-                _(
-                    "Import (%(origin)s): %(rows)s rows, %(cases_created)s cases created, %(cases_updated)s "
-                    "updated, %(installments_created)s installments created, %(installments_updated)s updated, "
-                    "%(rejected)s rows rejected, %(cases_returned)s cases returned.",
-                    origin=opts.get("source", "file"),
-                    **counts,
-                ),
+                " ".join([description, *warnings]),
                 portfolio=self,
-                payload=dict(counts, source=opts.get("source", "file")),
+                payload=dict(counts, source=opts.get("source", "file"), warnings=warnings),
             )
         return {
             "counts": counts,
             "errors": flat_errors,
             "rows": [rows_result[r["_row"]] for r in records],
             "imported": write,
+            "warnings": warnings,
         }
 
     @api.model
@@ -520,8 +549,6 @@ class CollectionPortfolio(models.Model):
     def _import_write(self, lines, opts, counts, rows_result):
         """Match and write the validated lines in batches."""
         if not lines:
-            if opts.get("mark_missing"):
-                self._import_return_missing(set(), counts)
             return
         env = self.env(context=dict(self.env.context, **IMPORT_CONTEXT))
         Partner = env["res.partner"].sudo()
@@ -732,12 +759,35 @@ class CollectionPortfolio(models.Model):
         counts["installments_created"] += len(to_create)
         updated_cases.update(received)
         counts["cases_updated"] = len(updated_cases - created_case_ids)
-        if opts.get("mark_missing"):
-            self._import_return_missing(set(case_ids), counts)
+
+    def _import_present_case_ids(self, lines):
+        """The open cases of the portfolio whose debtor is in the file, on a
+        valid row or not, recognised by the keys the import matches debtors
+        with: the tax ID (as written and compacted) and the creditor's
+        reference."""
+        vats, refs = set(), set()
+        for line in lines:
+            if line["vat"]:
+                vats.update((line["vat"], _vat_key(line["vat"])))
+            if line["partner_ref"]:
+                refs.add(line["partner_ref"])
+        Case = self.env["collection.case"].sudo()
+        domains = []
+        if vats:
+            Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+            partners = Partner.search([("vat", "in", list(vats))])
+            domains.append([("partner_id", "in", (partners | partners.commercial_partner_id).ids)])
+        if refs:
+            domains.append([("external_ref", "in", list(refs))])
+        if not domains:
+            return set()
+        domain = expression.AND([[("portfolio_id", "=", self.id), ("state", "=", "open")], expression.OR(domains)])
+        return set(Case.search(domain).ids)
 
     def _import_return_missing(self, present_case_ids, counts):
         """Close as returned to the creditor the open cases of the portfolio
-        that are not in the file."""
+        that are not in the file. Only for a complete file (rows, none
+        rejected): ``_import_records`` decides."""
         missing = (
             self.env["collection.case"]
             .sudo()

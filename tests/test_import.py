@@ -1,8 +1,6 @@
 import base64
 import csv
 import io
-import os
-import tempfile
 from datetime import date
 
 import openpyxl
@@ -94,7 +92,10 @@ class TestImport(CollectionCommon):
     def _xlsx(self, rows, headers=None, sheets=None):
         headers = headers or ES_HEADERS
         output = io.BytesIO()
-        workbook = xlsxwriter.Workbook(output, {"in_memory": True})
+        # the cells keep the text given (a creditor's "=1+1" is text in their file too)
+        workbook = xlsxwriter.Workbook(
+            output, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         for title, (sheet_headers, sheet_rows) in (sheets or {"Cartera": (headers, rows)}).items():
             sheet = workbook.add_worksheet(title)
             for col, header in enumerate(sheet_headers):
@@ -388,6 +389,78 @@ class TestImport(CollectionCommon):
         self._import(self._xlsx(self.rows))
         self.assertEqual(jorge.state, "open")
 
+    def test_return_missing_spares_debtors_whose_rows_were_rejected(self):
+        """Valid rows only: the debtor whose row was rejected is in the file,
+        and rejected rows mean the file is no complete picture: nothing is
+        returned, and the job says why."""
+        self._import(self._xlsx(self.rows))
+        rows = [list(row) for row in self.rows]
+        rows[2][13] = "abc"  # Lucía's only installment is rejected
+        job = self._import(self._xlsx(rows[:3]), mode="valid", mark_missing=True)
+        self.assertTrue(job.imported)
+        self.assertEqual((job.error_count, job.cases_returned), (1, 0))
+        self.assertIn("1 rows were rejected", job.message)
+        self.assertEqual(set(self._cases().mapped("state")), {"open"}, "Lucía (rejected) and Jorge stay open")
+
+    def test_return_missing_never_on_a_file_without_valid_rows(self):
+        self._import(self._xlsx(self.rows))
+        rows = [list(row) for row in self.rows]
+        for row in rows:
+            row[13] = "abc"
+        job = self._import(self._xlsx(rows), mode="valid", mark_missing=True)
+        self.assertEqual((job.cases_returned, job.error_count), (0, 6))
+        self.assertEqual(set(self._cases().mapped("state")), {"open"})
+        # a header-only file (as dropped in the watched folder) says nothing about the portfolio
+        job = self._import(self._csv([]), "empty.csv", mark_missing=True)
+        self.assertEqual((job.state, job.cases_returned), ("done", 0))
+        self.assertIn("no rows", job.message)
+        self.assertEqual(set(self._cases().mapped("state")), {"open"})
+        result = self.external.import_rows(self.external.id, [], {"mark_missing": True})
+        self.assertEqual(result["counts"]["cases_returned"], 0)
+        self.assertTrue(result["warnings"])
+        self.assertEqual(set(self._cases().mapped("state")), {"open"})
+
+    def test_return_missing_matches_debtors_by_their_keys(self):
+        """A debtor is in the file when a row gives their tax ID (however
+        written) or the creditor's reference, the keys the import matches
+        debtors with; a complete file returns the others."""
+        self._import(self._xlsx(self.rows))
+        cases = {case.external_ref: case for case in self._cases()}
+        lines = [{"vat": "900.123.455", "partner_ref": ""}, {"vat": "", "partner_ref": "C-003"}]
+        self.assertEqual(self.external._import_present_case_ids(lines), {cases["C-001"].id, cases["C-003"].id})
+        job = self._import(self._xlsx(self.rows[:2] + self.rows[3:]), mark_missing=True)
+        self.assertEqual((job.error_count, job.cases_returned), (0, 1))
+        self.assertEqual(
+            {ref: case.state for ref, case in cases.items()}, {"C-001": "open", "C-002": "closed", "C-003": "open"}
+        )
+
+    def test_error_file_keeps_cell_text_as_text(self):
+        """Text of the file that looks like a formula, a link or a number is
+        written to the error file as text (no formula injection)."""
+        texts = ['=HYPERLINK("http://x","y")', "=1+1", "http://evil.example.com", "+1234", "@SUM(A1)"]
+
+        def rows_of(texts):
+            rows = []
+            for index, text in enumerate(texts):
+                row = list(self.rows[2])  # Lucía's row, one installment
+                row[0], row[2], row[13] = text, f"F-{index}", "abc"
+                rows.append(row)
+            return rows
+
+        # (a quoted cell holding the delimiter misleads the CSV dialect sniffer: the CSV leaves that one out)
+        for data, filename, given in (
+            (self._xlsx(rows_of(texts)), "formulas.xlsx", texts),
+            (self._csv(rows_of(texts[1:])), "formulas.csv", texts[1:]),
+        ):
+            job = self._import(data, filename)
+            self.assertEqual(job.error_count, len(given), job.error_summary)
+            sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(job.error_file))).active
+            for row_index, text in enumerate(given, start=2):
+                cell = sheet.cell(row_index, 1)
+                self.assertEqual((cell.value, cell.data_type), (text, "s"), "text stays text, not a formula")
+                self.assertIsNone(cell.hyperlink, "no link")
+            self.assertEqual(sheet.cell(1, 1).data_type, "s")
+
     def test_rpc_import_rows(self):
         rows = [
             {
@@ -446,30 +519,13 @@ class TestImport(CollectionCommon):
         self.assertEqual(len(partner), 1)
         self.assertEqual(len(partner.collection_case_ids), 2)
 
-    def test_folder_job_moves_files(self):
-        folder = tempfile.mkdtemp()
-        self.external.sudo().import_directory = folder
-        with open(os.path.join(folder, "good.xlsx"), "wb") as handle:
-            handle.write(self._xlsx(self.rows))
-        bad_rows = [list(row) for row in self.rows]
-        bad_rows[0][13] = "abc"
-        with open(os.path.join(folder, "bad.csv"), "wb") as handle:
-            handle.write(self._csv(bad_rows))
-        with open(os.path.join(folder, "readme.txt"), "w", encoding="utf-8") as handle:
-            handle.write("not a portfolio")
-        jobs = self.env["collection.import.job"]._cron_import_folders()
-        self.assertEqual(sorted(jobs.mapped("name")), ["bad.csv", "good.xlsx"])
-        self.assertTrue(os.path.exists(os.path.join(folder, "done", "good.xlsx")))
-        self.assertTrue(os.path.exists(os.path.join(folder, "failed", "bad.csv")))
-        self.assertTrue(os.path.exists(os.path.join(folder, "failed", "bad.errors.xlsx")))
-        self.assertTrue(os.path.exists(os.path.join(folder, "readme.txt")), "other files are left alone")
-        self.assertEqual(len(self._cases()), 3)
-        self.assertEqual(jobs.filtered(lambda j: j.name == "good.xlsx").source, "folder")
-
-    def test_queued_job_runs_from_the_scheduled_action(self):
+    def test_job_runs_in_the_current_transaction(self):
+        """``_run`` (the wizard's small files, the folder import) imports in
+        the caller's transaction; the scheduled run of queued jobs, which
+        commits, is tested in test_cron_jobs."""
         job = self.env["collection.import.job"].create(
             {
-                "name": "big.xlsx",
+                "name": "small.xlsx",
                 "portfolio_id": self.external.id,
                 "file": base64.b64encode(self._xlsx(self.rows)),
                 "mapping": {},
@@ -477,12 +533,12 @@ class TestImport(CollectionCommon):
             }
         )
         self.assertEqual((job.state, job.progress), ("queued", 0.0))
-        self.env["collection.import.job"]._cron_run_queued()
+        job._run()
         self.assertEqual((job.state, job.progress, job.rows_total), ("done", 100.0, 6))
         self.assertEqual(job.installments_created, 6)
         # a file that cannot be read fails the job with its reason, nothing else
         broken = job.copy({"name": "broken.xlsx", "file": base64.b64encode(b"PK broken"), "state": "queued"})
-        self.env["collection.import.job"]._cron_run_queued()
+        broken._run()
         self.assertEqual(broken.state, "failed")
         self.assertIn("cannot be read", broken.message)
 

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -496,27 +497,51 @@ def split_workbook(sheets):
     return (inst[1], inst[2]), ((debtors[0][1], debtors[0][2]) if debtors else None)
 
 
+# what the file's cells say is written as it is: text never becomes a
+# formula, a link or a number in the spreadsheet the user opens
+SAFE_WORKBOOK_OPTIONS = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+}
+
+
+def write_cell(sheet, row, col, value, cell_format=None):
+    """Write a value with the writer of its type; text always as text."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, (int, float, Decimal)):
+        sheet.write_number(row, col, float(value), cell_format)
+    elif isinstance(value, (datetime, date, time)):
+        sheet.write_datetime(row, col, value, cell_format)
+    else:
+        sheet.write_string(row, col, str(value), cell_format)
+
+
 def error_workbook(headers, records, errors, only_errors=False):
     """The file's rows with an added "error" column, as XLSX bytes."""
     import xlsxwriter
 
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
+    workbook = xlsxwriter.Workbook(output, dict(SAFE_WORKBOOK_OPTIONS, default_date_format="yyyy-mm-dd"))
     sheet = workbook.add_worksheet("rows")
     bold = workbook.add_format({"bold": True})
     red = workbook.add_format({"font_color": "#B00020"})
     columns = list(headers) + ["error"]
     for col, header in enumerate(columns):
-        sheet.write(0, col, header, bold)
+        write_cell(sheet, 0, col, clean(header), bold)
     row_index = 1
     for record in records:
         message = errors.get(record["_row"], "")
         if only_errors and not message:
             continue
         for col, value in enumerate(record.get("_cells") or []):
-            if value is not None:
-                sheet.write(row_index, col, value)
-        sheet.write(row_index, len(columns) - 1, message, red)
+            write_cell(sheet, row_index, col, value)
+        write_cell(sheet, row_index, len(columns) - 1, message or None, red)
         row_index += 1
     sheet.set_column(len(columns) - 1, len(columns) - 1, 60)
     workbook.close()

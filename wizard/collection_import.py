@@ -45,7 +45,7 @@ class CollectionImport(models.TransientModel):
     mark_missing = fields.Boolean(
         "Return Missing Cases",
         help="The file is the creditor's whole portfolio: open cases whose debtor is not in it are "
-        "closed as returned to the creditor.",
+        "closed as returned to the creditor. A file without rows or with rejected rows returns nothing.",
     )
     save_template = fields.Boolean("Save Mapping as Template")
     template_name = fields.Char()

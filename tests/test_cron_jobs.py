@@ -1,0 +1,399 @@
+"""The scheduled jobs run as Odoo's cron runner runs them: the data they work
+on is committed first (through a real second cursor), then the job is
+acquired and processed by ``ir.cron._process_job`` in its own transaction
+(REPEATABLE READ, as every Odoo cursor), and what it committed is read back
+from yet another cursor. Everything committed is removed afterwards."""
+
+import base64
+import csv
+import io
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID
+from odoo import api
+from odoo.modules.registry import Registry
+from odoo.sql_db import db_connect
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase
+from odoo.tests.common import get_db_name
+from odoo.tools import mute_logger
+
+from ..models.collection_import_job import SYNC_ROW_LIMIT
+
+IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
+FOLDER_CRON = "debt_collection.ir_cron_collection_import_folders"
+DAILY_CRON = "debt_collection.ir_cron_collection_daily_refresh"
+JOB_LOGGER = "odoo.addons.debt_collection.models.collection_import_job"
+HEADERS = ["Name", "Customer ref", "Installment number", "Due date", "Amount"]
+
+
+class InjectedCommitFailure(Exception):
+    """Stands for what can make a commit fail (a serialization failure, the
+    connection lost) after the import itself went well."""
+
+
+@tagged("post_install", "-at_install")
+class TestCronJobs(BaseCase):
+    """Queued imports, the folder import and the daily run, each run by the
+    cron runner on committed data."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        self.tag = uuid.uuid4().hex[:8]
+        self.portfolio_ids = []
+        self.folders = []
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM res_partner")
+            self.partner_watermark = cr.fetchone()[0]
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_progress")
+            self.progress_watermark = cr.fetchone()[0]
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
+            self.trigger_watermark = cr.fetchone()[0]
+            self.admin_id = env.ref("base.user_admin").id
+            self.cron_ids = [env.ref(xmlid).id for xmlid in (IMPORT_CRON, FOLDER_CRON, DAILY_CRON)]
+            cr.execute(
+                "SELECT id, nextcall, lastcall, failure_count, first_failure_date, active FROM ir_cron WHERE id IN %s",
+                [tuple(self.cron_ids)],
+            )
+            self.cron_rows = cr.fetchall()
+            self.creditor_id = env["res.partner"].create({"name": f"Cron Creditor {self.tag}", "is_company": True}).id
+        self.addCleanup(self._remove_data)
+        self.portfolio_id = self._portfolio("Cron portfolio")
+
+    # ------------------------------------------------------------ helpers
+    def _env(self, cr, uid=SUPERUSER_ID):
+        return api.Environment(cr, uid, {})
+
+    def _portfolio(self, name, **vals):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            portfolio = env["collection.portfolio"].create(
+                {
+                    "name": f"{name} {self.tag}",
+                    "kind": "external",
+                    "creditor_id": self.creditor_id,
+                    "currency_id": env.company.currency_id.id,
+                    "state": "active",
+                    **vals,
+                }
+            )
+            self.portfolio_ids.append(portfolio.id)
+            return portfolio.id
+
+    def _folder(self):
+        folder = tempfile.mkdtemp(prefix="dc_cron_")
+        self.folders.append(folder)
+        return folder
+
+    def _remove_data(self):
+        """What the tests committed goes away again: jobs (with their
+        attachments) through the ORM, the rest through SQL (events refuse
+        deletion, cases hold restrictive keys), the crons as they were."""
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            portfolios = tuple(self.portfolio_ids) or (0,)
+            env["collection.import.job"].search([("portfolio_id", "in", list(portfolios))]).unlink()
+            cr.execute("SELECT id, partner_id FROM collection_case WHERE portfolio_id IN %s", [portfolios])
+            rows = cr.fetchall()
+            cases = tuple(r[0] for r in rows) or (0,)
+            partners = tuple({r[1] for r in rows if r[1] > self.partner_watermark} | {self.creditor_id})
+            params = {"cases": cases, "portfolios": portfolios, "partners": partners}
+            for query in (
+                "DELETE FROM collection_event WHERE case_id IN %(cases)s OR portfolio_id IN %(portfolios)s",
+                "DELETE FROM mail_activity WHERE res_model = 'collection.case' AND res_id IN %(cases)s",
+                "DELETE FROM mail_message WHERE model = 'collection.case' AND res_id IN %(cases)s",
+                "DELETE FROM mail_followers WHERE res_model = 'collection.case' AND res_id IN %(cases)s",
+                "DELETE FROM mail_message WHERE model = 'collection.portfolio' AND res_id IN %(portfolios)s",
+                "DELETE FROM mail_followers WHERE res_model = 'collection.portfolio' AND res_id IN %(portfolios)s",
+                "DELETE FROM collection_installment WHERE case_id IN %(cases)s",
+                "DELETE FROM collection_case WHERE id IN %(cases)s",
+                "DELETE FROM collection_portfolio WHERE id IN %(portfolios)s",
+                "DELETE FROM mail_followers WHERE partner_id IN %(partners)s",
+                "DELETE FROM res_partner WHERE id IN %(partners)s",
+            ):
+                cr.execute(query, params)
+            cr.execute("DELETE FROM ir_cron_progress WHERE id > %s", [self.progress_watermark])
+            cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", [self.trigger_watermark])
+            for cron_id, nextcall, lastcall, failure_count, first_failure_date, active in self.cron_rows:
+                cr.execute(
+                    "UPDATE ir_cron SET nextcall = %s, lastcall = %s, failure_count = %s, first_failure_date = %s, "
+                    "active = %s WHERE id = %s",
+                    [nextcall, lastcall, failure_count, first_failure_date, active, cron_id],
+                )
+
+    def _run_cron(self, xmlid):
+        """Acquire and process the cron job as ``ir.cron._process_jobs``
+        does; return its failure count and active flag afterwards."""
+        IrCron = self.registry["ir.cron"]
+        with self.registry.cursor() as cr:
+            cron_id = self._env(cr).ref(xmlid).id
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = (now() at time zone 'UTC') - interval '1 minute', active = true "
+                "WHERE id = %s",
+                [cron_id],
+            )
+        db = db_connect(get_db_name())
+        with db.cursor() as cron_cr:
+            job = IrCron._acquire_one_job(cron_cr, cron_id)
+            self.assertTrue(job, "the cron is ready and free")
+            IrCron._process_job(db, cron_cr, job)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT failure_count, active FROM ir_cron WHERE id = %s", [cron_id])
+            failure_count, active = cr.fetchone()
+        return {"failure_count": failure_count, "active": active}
+
+    def _csv(self, debtors, installments=1, prefix="D", name="Debtor"):
+        """A CSV file with ``debtors`` debtors of ``installments`` rows each."""
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(HEADERS)
+        for debtor in range(debtors):
+            for number in range(1, installments + 1):
+                writer.writerow(
+                    [
+                        f"{name} {prefix}{debtor}",
+                        f"{self.tag}-{prefix}{debtor}",
+                        number,
+                        date(2027, number, 15).isoformat(),
+                        "10.50",
+                    ]
+                )
+        return text.getvalue().encode()
+
+    def _queue(self, data, name="queued.csv", state=None):
+        """A committed job as the import wizard queues it."""
+        with self.registry.cursor() as cr:
+            job = self._env(cr)["collection.import.job"].create(
+                {
+                    "name": name,
+                    "portfolio_id": self.portfolio_id,
+                    "source": "wizard",
+                    "file": base64.b64encode(data),
+                    "mapping": {},
+                    "user_id": self.admin_id,
+                }
+            )
+            if state:
+                cr.execute(
+                    "UPDATE collection_import_job SET state = %s, date_start = (now() at time zone 'UTC') - "
+                    "interval '1 hour' WHERE id = %s",
+                    [state, job.id],
+                )
+            return job.id
+
+    def _read_job(self, job_id, names=("state", "message", "imported", "date_done", "progress")):
+        with self.registry.cursor() as cr:
+            return self._env(cr)["collection.import.job"].browse(job_id).read(list(names))[0]
+
+    def _cases(self, portfolio_id=None):
+        with self.registry.cursor() as cr:
+            cases = self._env(cr)["collection.case"].search([("portfolio_id", "=", portfolio_id or self.portfolio_id)])
+            return {case.partner_id.name: case.state for case in cases}
+
+    # ------------------------------------------------------------ queued imports
+    def test_queued_import_from_the_wizard_ends_done(self):
+        """A 3 600-row file is queued by the wizard, then imported by the
+        "run queued imports" job; its progress shows from another
+        transaction while it runs, and the job ends done with its cases."""
+        data = self._csv(1200, installments=3)
+        with self.registry.cursor() as cr:
+            wizard = (
+                self._env(cr, self.admin_id)["collection.import"]
+                .with_context(active_model="collection.portfolio", active_id=self.portfolio_id)
+                .create({"file": base64.b64encode(data), "file_name": "big.csv"})
+            )
+            job_id = wizard.action_import()["res_id"]
+            self.assertGreater(wizard.row_count, SYNC_ROW_LIMIT)
+        self.assertEqual(self._read_job(job_id)["state"], "queued")
+        Job = self.registry["collection.import.job"]
+        publish = Job._set_progress
+        seen = []
+
+        def observe(job, done, total):
+            publish(job, done, total)
+            seen.append(self._read_job(job_id, ("state", "progress")))
+
+        started = time.monotonic()
+        with patch.object(Job, "_set_progress", observe):
+            cron = self._run_cron(IMPORT_CRON)
+        self.assertLess(time.monotonic() - started, 60)
+        self.assertEqual(cron["failure_count"], 0, "the scheduled job did not fail")
+        job = self._read_job(job_id, ("state", "imported", "rows_total", "cases_created", "installments_created"))
+        self.assertEqual(
+            (job["state"], job["imported"], job["rows_total"], job["cases_created"], job["installments_created"]),
+            ("done", True, 3600, 1200, 3600),
+        )
+        self.assertEqual(len(self._cases()), 1200)
+        self.assertTrue(
+            any(s["state"] == "running" and 0 < s["progress"] < 100 for s in seen),
+            f"the progress is visible from another transaction while the job runs: {seen}",
+        )
+
+    def test_queued_import_that_fails_ends_failed(self):
+        """An import that raises after it published its progress ends
+        failed with its reason, committed, and the cron itself succeeds."""
+        job_id = self._queue(self._csv(3))
+        with self.registry.cursor() as cr:
+            self._env(cr)["collection.portfolio"].browse(self.portfolio_id).state = "closed"
+        cron = self._run_cron(IMPORT_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        job = self._read_job(job_id)
+        self.assertEqual(job["state"], "failed")
+        self.assertIn("is closed", job["message"])
+        self.assertTrue(job["date_done"])
+        self.assertFalse(self._cases())
+
+    def test_interrupted_job_fails_and_is_not_retried(self):
+        """A job left running by a worker that died (no transaction holds
+        it) is marked failed by the next run, not imported again."""
+        job_id = self._queue(self._csv(3), state="running")
+        with mute_logger(JOB_LOGGER):
+            cron = self._run_cron(IMPORT_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        job = self._read_job(job_id)
+        self.assertEqual(job["state"], "failed")
+        self.assertIn("interrupted", job["message"])
+        self.assertFalse(self._cases(), "an interrupted job is not retried")
+
+    def test_job_held_by_another_worker_is_left_alone(self):
+        """Jobs whose row another transaction holds (a worker importing it)
+        are neither run a second time nor declared interrupted, and the
+        job does not wait for them."""
+        queued_id = self._queue(self._csv(2, prefix="Q"), name="queued.csv")
+        running_id = self._queue(self._csv(2, prefix="R"), name="running.csv", state="running")
+        worker = self.registry.cursor()
+        self.addCleanup(worker.close)
+        worker.execute(
+            "SELECT id FROM collection_import_job WHERE id IN %s FOR NO KEY UPDATE", [(queued_id, running_id)]
+        )
+        # should the job wait for the lock (it must not), it is released after 20 s so that the test ends
+        release = threading.Timer(20, worker.rollback)
+        release.start()
+        self.addCleanup(release.cancel)
+        started = time.monotonic()
+        cron = self._run_cron(IMPORT_CRON)
+        elapsed = time.monotonic() - started
+        release.cancel()
+        worker.rollback()
+        self.assertEqual(cron["failure_count"], 0)
+        self.assertLess(elapsed, 15, "the job does not wait for a job another worker holds")
+        self.assertEqual(self._read_job(queued_id)["state"], "queued")
+        self.assertEqual(self._read_job(running_id)["state"], "running")
+        self.assertFalse(self._cases())
+
+    # ------------------------------------------------------------ folder import
+    def _write(self, folder, name, data):
+        with open(os.path.join(folder, name), "wb") as handle:
+            handle.write(data)
+
+    def test_folder_import_moves_each_file_after_its_commit(self):
+        """Each file is imported and committed on its own, then moved:
+        done/ only once its data is committed; a file whose transaction
+        rolls back ends in failed/ with its reason; a header-only file
+        returns no case."""
+        folder = self._folder()
+        portfolio_id = self._portfolio("Folder portfolio", import_directory=folder, import_mark_missing=True)
+        self._write(folder, "good.csv", self._csv(2, prefix="G", name="Good"))
+        bad = self._csv(2, prefix="B", name="Bad").replace(b"10.50", b"abc", 1)
+        self._write(folder, "bad.csv", bad)
+        self._write(folder, "rollback.csv", self._csv(2, prefix="RB", name="Rolled"))
+        self._write(folder, "zz_empty.csv", ",".join(HEADERS).encode() + b"\n")
+        self._write(folder, "notes.txt", b"not a portfolio")
+        Job = self.registry["collection.import.job"]
+        run = Job._run
+
+        def failing_commit(jobs):
+            """The import of rollback.csv goes well, then its commit fails."""
+            result = run(jobs)
+            if jobs.name == "rollback.csv":
+
+                def fail():
+                    raise InjectedCommitFailure("could not serialize access due to concurrent update")
+
+                jobs.env.cr.precommit.add(fail)
+            return result
+
+        with patch.object(Job, "_run", failing_commit), mute_logger(JOB_LOGGER):
+            cron = self._run_cron(FOLDER_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        listing = {
+            sub: sorted(os.listdir(os.path.join(folder, sub))) if sub else sorted(os.listdir(folder))
+            for sub in ("", "done", "failed")
+        }
+        self.assertEqual(listing[""], ["done", "failed", "notes.txt"], "other files are left alone")
+        self.assertEqual(listing["done"], ["good.csv", "zz_empty.csv"])
+        self.assertEqual(listing["failed"], ["bad.csv", "bad.errors.xlsx", "rollback.csv", "rollback.csv.error.txt"])
+        with open(os.path.join(folder, "failed", "rollback.csv.error.txt"), encoding="utf-8") as handle:
+            self.assertIn("could not serialize", handle.read())
+        self.assertEqual(
+            self._cases(portfolio_id),
+            {"Good G0": "open", "Good G1": "open"},
+            "the rolled-back file left no data; the header-only file returned no case",
+        )
+        with self.registry.cursor() as cr:
+            jobs = self._env(cr)["collection.import.job"].search([("portfolio_id", "=", portfolio_id)])
+            states = {job.name: (job.state, job.source) for job in jobs}
+            rolled_back = jobs.filtered(lambda j: j.name == "rollback.csv")
+            self.assertIn("could not serialize", rolled_back.message)
+        self.assertEqual(
+            states,
+            {
+                "bad.csv": ("done", "folder"),
+                "good.csv": ("done", "folder"),
+                "rollback.csv": ("failed", "folder"),
+                "zz_empty.csv": ("done", "folder"),
+            },
+        )
+
+    def test_folder_import_refuses_links(self):
+        """A link to another server file is neither read nor imported; a
+        done/ or failed/ that is a link stops the folder: nothing is written
+        outside it."""
+        outside = self._folder()
+        secret = os.path.join(outside, "secret.csv")
+        self._write(outside, "secret.csv", self._csv(1, prefix="S", name="Secret"))
+        folder = self._folder()
+        portfolio_id = self._portfolio("Linked files", import_directory=folder)
+        os.symlink(secret, os.path.join(folder, "link.csv"))
+        os.symlink(outside, os.path.join(folder, "dir.csv"))
+        self._write(folder, "good.csv", self._csv(1, prefix="G", name="Good"))
+        # a second folder whose done/ leads elsewhere
+        elsewhere = self._folder()
+        linked_done = self._folder()
+        other_id = self._portfolio("Linked done", import_directory=linked_done)
+        os.symlink(elsewhere, os.path.join(linked_done, "done"))
+        self._write(linked_done, "other.csv", self._csv(1, prefix="O", name="Other"))
+        with mute_logger(JOB_LOGGER):
+            cron = self._run_cron(FOLDER_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        self.assertEqual(sorted(os.listdir(outside)), ["secret.csv"], "the linked file stays where it is")
+        self.assertEqual(self._cases(portfolio_id), {"Good G0": "open"}, "the linked file was not imported")
+        self.assertTrue(os.path.islink(os.path.join(folder, "failed", "link.csv")), "the link itself is set aside")
+        self.assertTrue(os.path.exists(os.path.join(folder, "failed", "link.csv.error.txt")))
+        with self.registry.cursor() as cr:
+            jobs = self._env(cr)["collection.import.job"].search([("portfolio_id", "=", portfolio_id)])
+            for job in jobs:
+                self.assertNotIn(b"Secret", base64.b64decode(job.file or b""))
+            self.assertEqual(jobs.filtered(lambda j: j.name == "link.csv").state, "failed")
+        self.assertEqual(os.listdir(elsewhere), [], "nothing is written through a linked done/")
+        self.assertEqual(sorted(os.listdir(linked_done)), ["done", "other.csv"])
+        self.assertFalse(self._cases(other_id))
+
+    # ------------------------------------------------------------ daily run
+    def test_daily_refresh_runs_in_its_own_transaction(self):
+        cron = self._run_cron(DAILY_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT lastcall FROM ir_cron WHERE id = %s", [self._env(cr).ref(DAILY_CRON).id])
+            self.assertTrue(cr.fetchone()[0])
