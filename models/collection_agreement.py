@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import Command
 from odoo import _
 from odoo import api
@@ -284,19 +286,27 @@ class CollectionAgreement(models.Model):
                     }
                 )
             )
-        values["level_id"] = self._required_level(values["amount_balance"], values["condonation_percent"]).id
+        last_due = max((row["date"] for row in rows), default=self.first_due_date)
+        values["level_id"] = self._required_level(values["amount_balance"], values["condonation_percent"], last_due).id
         return values
 
-    def _required_level(self, balance, condonation_percent):
+    def _required_level(self, balance, condonation_percent, last_due=None):
         """The first approval level whose limits the terms stay within (the
-        last one when none does)."""
+        last one when none does): condonation, number of installments,
+        amount, how far off the first installment is due and how long the
+        plan runs (both counted from the agreement date, or today when that
+        is earlier)."""
         self.ensure_one()
         company = self.company_id or self.env.company
         levels = self.env["collection.agreement.level"].sudo().search([("company_id", "in", [company.id, False])])
         currency = self.currency_id or company.currency_id
         amount = currency._convert(balance, company.currency_id, company, self.date_agreement or fields.Date.today())
+        start = min(self.date_agreement or fields.Date.context_today(self), fields.Date.context_today(self))
+        first_due = self.first_due_date or start
         for level in levels[:-1]:
-            if level._accepts(condonation_percent, self.installment_count, amount):
+            if level._accepts(condonation_percent, self.installment_count, amount) and level._accepts_term(
+                start, first_due, last_due or first_due
+            ):
                 return level
         return levels[-1:]
 
@@ -410,6 +420,7 @@ class CollectionAgreement(models.Model):
         return res
 
     def unlink(self):
+        self.check_access("unlink")
         if self.filtered(lambda a: a.state != "draft"):
             raise UserError(_("Only draft agreements can be deleted; cancel the others."))
         return super().unlink()
@@ -648,6 +659,7 @@ class CollectionAgreement(models.Model):
 
     def action_print(self):
         self.ensure_one()
+        self.check_access("read")
         return self.env.ref("debt_collection.action_report_collection_agreement").report_action(self)
 
     def _log(self, event_type, description):
@@ -752,6 +764,16 @@ class CollectionAgreementLevel(models.Model):
     max_condonation_percent = fields.Float("Max. Condonation (%)", digits=(5, 2))
     max_installments = fields.Integer("Max. Installments")
     max_amount = fields.Float("Max. Debt Refinanced", help="In the company's currency.")
+    max_first_due_days = fields.Integer(
+        "Max. Days to First Installment",
+        default=30,
+        help="Latest first due date of the plan, in days after the agreement date. 0 means no limit.",
+    )
+    max_term_months = fields.Integer(
+        "Max. Plan Length (Months)",
+        default=6,
+        help="Latest due date of the plan's last installment, in months after the agreement date. 0 means no limit.",
+    )
 
     def _accepts(self, condonation_percent, installments, amount):
         self.ensure_one()
@@ -760,3 +782,11 @@ class CollectionAgreementLevel(models.Model):
             and installments <= self.max_installments
             and amount <= self.max_amount + 1e-6
         )
+
+    def _accepts_term(self, start, first_due, last_due):
+        """Whether a plan agreed on ``start``, first due on ``first_due`` and
+        last due on ``last_due`` stays within the level's term limits."""
+        self.ensure_one()
+        if self.max_first_due_days and first_due > start + timedelta(days=self.max_first_due_days):
+            return False
+        return not (self.max_term_months and last_due > start + relativedelta(months=self.max_term_months))

@@ -7,6 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import aging
@@ -38,6 +39,20 @@ CLOSE_REASONS = [
     ("other", "Other"),
 ]
 RESUBMISSION_FIELDS = {"resubmission_date", "resubmission_user_id", "resubmission_note"}
+# what a collector may change on the cases they work; every other field is the supervisors' or the
+# case's own (its figures are computed, never written by a user)
+COLLECTOR_FIELDS = {"next_action_date", "note", "color", "stage_id", "contact_persons"} | RESUBMISSION_FIELDS
+# what a supervisor (or manager) may change besides
+# (installments added, changed or removed through the case follow the installments' own rules)
+SUPERVISOR_WRITE_FIELDS = (SUPERVISOR_FIELDS - {"amount_credit"}) | {
+    "external_ref",
+    "date_debt_since",
+    "installment_ids",
+}
+# what a user may give when creating a case by hand (imports and the invoice sync create the others)
+CREATE_FIELDS = (
+    COLLECTOR_FIELDS | SUPERVISOR_WRITE_FIELDS | {"installment_ids", "name", "portfolio_id", "partner_id"}
+) - {"today_user_id", "state", "close_reason", "date_closed"}
 # an assignment event lists the case ids up to this many cases
 EVENT_CASE_IDS_LIMIT = 1000
 # NULL in PostgreSQL's COPY text format
@@ -208,27 +223,27 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     # Computes
     # ------------------------------------------------------------------
-    @api.depends("user_id")
+    @api.depends("user_id", "team_id")
     @api.depends_context("tz")
     def _compute_acting_user_ids(self):
-        members = (
-            self.env["collection.team.member"]
-            .sudo()
-            .search([("user_id", "in", self.user_id.ids), ("substitute_id", "!=", False), ("is_absent", "=", True)])
-        )
-        substitutes = {}
-        for member in members:
-            substitutes.setdefault(member.user_id.id, self.env["res.users"])
-            substitutes[member.user_id.id] |= member.substitute_id
+        substitutes = defaultdict(set)
+        Member = self.env["collection.team.member"]
+        for absent_id, team_id, substitute_id in Member._absent_substitutions(user_ids=self.user_id.ids):
+            substitutes[absent_id, team_id].add(substitute_id)
         for case in self:
-            case.acting_user_ids = case.user_id | substitutes.get(case.user_id.id, self.env["res.users"])
+            extra = substitutes.get((case.user_id.id, case.team_id.id), ())
+            case.acting_user_ids = case.user_id | self.env["res.users"].browse(sorted(extra))
 
     def _search_acting_user_ids(self, operator, value):
+        """The cases held by ``value``, plus those of the absent colleagues
+        they stand in for, in the team where they stand in."""
         if operator not in ("in", "="):
             raise UserError(_("Unsupported search on the collectors working a case."))
         user_ids = [value] if isinstance(value, int) else list(value or [])
-        absent = self.env["collection.team.member"]._absent_user_ids_substituted_by(user_ids)
-        return [("user_id", "in", user_ids + absent)]
+        domains = [[("user_id", "in", user_ids)]]
+        for absent_id, team_id, _substitute in self.env["collection.team.member"]._absent_substitutions(user_ids):
+            domains.append([("user_id", "=", absent_id), ("team_id", "=", team_id)])
+        return expression.OR(domains)
 
     @api.depends(
         "installment_ids.amount",
@@ -499,11 +514,18 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                # a form sends the defaults of what it shows (an open state, no promises): not a choice
+                given = {name for name, value in vals.items() if value not in (False, None, [], "open")}
+                self._check_writable_fields(given, CREATE_FIELDS)
         new = _("New")
         unnamed = [vals for vals in vals_list if vals.get("name", new) == new]
         for vals, name in zip(unnamed, self._next_names(len(unnamed)), strict=True):
             vals["name"] = name
-        cases = super().create(vals_list)
+        # the installments of a new case are its opening figures, not corrections to log
+        cases = super(CollectionCase, self.with_context(collection_case_creating=True)).create(vals_list)
+        cases = cases.with_env(self.env)
         cases.filtered("user_id")._record_assignment()
         cases._inherit_promise_stats()
         return cases
@@ -539,24 +561,36 @@ class CollectionCase(models.Model):
         pattern = "%%0%sd" % sequence.padding
         return [prefix + pattern % number + suffix for (number,) in self.env.cr.fetchall()]
 
-    def write(self, vals):
-        protected = SUPERVISOR_FIELDS & set(vals)
-        if protected and not self.env.su and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+    @api.model
+    def _mail_fields(self):
+        """Fields of the chatter and activities, written by Odoo's mail."""
+        return set(self.env["mail.thread"]._fields) | set(self.env["mail.activity.mixin"]._fields)
+
+    def _check_writable_fields(self, fnames, allowed):
+        """Refuse the fields of ``fnames`` outside ``allowed`` (and the chatter's)."""
+        refused = set(fnames) - allowed - self._mail_fields()
+        if refused:
+            names = ", ".join(sorted(self._fields[name].string if name in self._fields else name for name in refused))
             raise AccessError(
-                _(
-                    "Only a collection supervisor can change the collector, team, zone, portfolio, debtor, "
-                    "state or credits of a case, or its place in a Today list."
-                )
+                _("These details of a case are computed or set by its actions, not written by hand: %s.", names)
             )
-        if (
-            RESUBMISSION_FIELDS & set(vals)
-            and not self.env.su
-            and not self.env.user.has_group("debt_collection.group_collection_supervisor")
-        ):
-            if vals.get("resubmission_user_id") not in (None, False, self.env.uid):
-                raise AccessError(_("A collector can only resubmit cases to themselves."))
-            if self.filtered(lambda c: c.user_id != self.env.user):
-                raise AccessError(_("A collector can only resubmit the cases they hold."))
+
+    def write(self, vals):
+        if not self.env.su:
+            supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+            if SUPERVISOR_FIELDS & set(vals) and not supervisor:
+                raise AccessError(
+                    _(
+                        "Only a collection supervisor can change the collector, team, zone, portfolio, debtor, "
+                        "state or credits of a case, or its place in a Today list."
+                    )
+                )
+            if RESUBMISSION_FIELDS & set(vals) and not supervisor:
+                if vals.get("resubmission_user_id") not in (None, False, self.env.uid):
+                    raise AccessError(_("A collector can only resubmit cases to themselves."))
+                if self.filtered(lambda c: c.user_id != self.env.user):
+                    raise AccessError(_("A collector can only resubmit the cases they hold."))
+            self._check_writable_fields(vals, COLLECTOR_FIELDS | (SUPERVISOR_WRITE_FIELDS if supervisor else set()))
         changed = self.env["collection.case"]
         if "user_id" in vals:
             changed = self.filtered(lambda c: c.user_id.id != (vals["user_id"] or False))
@@ -592,6 +626,7 @@ class CollectionCase(models.Model):
     # ------------------------------------------------------------------
     def action_view_installments(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_installment_action")
         action["domain"] = [("case_id", "=", self.id)]
         action["context"] = {"default_case_id": self.id}
@@ -1034,13 +1069,8 @@ class CollectionCase(models.Model):
 
     @api.model
     def _absent_substitutes(self):
-        """{absent collector id: substitute id} for today."""
-        members = (
-            self.env["collection.team.member"]
-            .sudo()
-            .search([("is_absent", "=", True), ("substitute_id", "!=", False), ("active", "=", True)])
-        )
-        return {member.user_id.id: member.substitute_id.id for member in members}
+        """[(absent collector id, team id, substitute id)] for today."""
+        return self.env["collection.team.member"]._absent_substitutions()
 
     @api.model
     def _daily_capacities(self, user_ids):
@@ -1063,16 +1093,19 @@ class CollectionCase(models.Model):
         absent = self._absent_substitutes()
         return SQL(
             """
-            SELECT c.id, COALESCE(sub.substitute_id, c.user_id) AS worker, c.work_tier, c.priority_score
+            SELECT c.id, COALESCE(sub.substitute_id, c.user_id) AS worker, c.work_tier, c.priority_score,
+                   c.team_id
               FROM collection_case c
-              LEFT JOIN unnest(%(absent)s::int[], %(subs)s::int[]) AS sub(absent_id, substitute_id)
-                     ON sub.absent_id = c.user_id
+              LEFT JOIN unnest(%(absent)s::int[], %(teams)s::int[], %(subs)s::int[])
+                        AS sub(absent_id, team_id, substitute_id)
+                     ON sub.absent_id = c.user_id AND sub.team_id = c.team_id
              WHERE c.state = 'open' AND c.user_id IS NOT NULL
                AND (c.resubmission_date IS NULL OR c.resubmission_date <= %(today)s)
              ORDER BY c.work_tier, c.priority_score DESC, c.id
             """,
-            absent=list(absent),
-            subs=list(absent.values()),
+            absent=[row[0] for row in absent],
+            teams=[row[1] for row in absent],
+            subs=[row[2] for row in absent],
             today=today,
         )
 
@@ -1086,13 +1119,19 @@ class CollectionCase(models.Model):
         cr = self.env.cr
         cr.execute(self._worklist_query(today))
         queues = defaultdict(list)
-        for case_id, worker, tier, score in cr.fetchall():
+        case_team = {}
+        for case_id, worker, tier, score, team_id in cr.fetchall():
             queues[worker].append(((tier or "3_priority", -(score or 0.0), case_id), case_id))
+            case_team[case_id] = team_id
         members = (
             self.env["collection.team.member"].sudo().search([("active", "=", True), ("team_id.active", "=", True)])
         )
-        capacities, team_of = self._daily_capacities(set(queues) | set(members.user_id.ids))
-        plan = work_list.plan_today(queues, capacities, team_of)
+        capacities, _team_of = self._daily_capacities(set(queues) | set(members.user_id.ids))
+        # cases left over go to members of the case's own team only
+        teams_of = defaultdict(set)
+        for member in members:
+            teams_of[member.user_id.id].add(member.team_id.id)
+        plan = work_list.plan_today(queues, capacities, teams_of, case_team)
         cr.execute(SQL("UPDATE collection_case SET today_user_id = NULL WHERE today_user_id IS NOT NULL"))
         if plan:
             cr.execute(
@@ -1116,7 +1155,7 @@ class CollectionCase(models.Model):
         yet: new cases appear at once, without re-planning the day."""
         absent = self._absent_substitutes()
         user_ids = {uid for uid in user_ids if uid}
-        user_ids = list(user_ids | {absent[uid] for uid in user_ids if uid in absent})
+        user_ids = list(user_ids | {sub for holder, _team, sub in absent if holder in user_ids})
         if not user_ids:
             return
         self.env.flush_all()
@@ -1135,19 +1174,22 @@ class CollectionCase(models.Model):
         if not room:
             return
         # whose cases each collector works: their own, and those of the absent colleagues they stand in for
-        held = [(uid, uid) for uid in room]
-        held += [(sub, holder) for holder, sub in absent.items() if sub in room]
+        held = [(uid, uid, 0) for uid in room]
+        held += [(sub, holder, team) for holder, team, sub in absent if sub in room]
         cr.execute(
             SQL(
                 """
                 WITH room AS (SELECT * FROM unnest(%(workers)s::int[], %(room)s::int[]) AS r(worker, size)),
-                     held AS (SELECT * FROM unnest(%(held_by)s::int[], %(holders)s::int[]) AS h(worker, holder))
+                     held AS (SELECT * FROM unnest(%(held_by)s::int[], %(holders)s::int[], %(teams)s::int[])
+                                   AS h(worker, holder, team))
                 UPDATE collection_case c SET today_user_id = pick.worker
                   FROM (
                     SELECT room.worker, best.id
                       FROM room CROSS JOIN LATERAL (
                         SELECT w.id FROM collection_case w
-                         WHERE w.user_id IN (SELECT holder FROM held WHERE held.worker = room.worker)
+                         WHERE EXISTS (SELECT 1 FROM held
+                                        WHERE held.worker = room.worker AND held.holder = w.user_id
+                                          AND (held.team = 0 OR held.team = w.team_id))
                            AND w.state = 'open' AND w.today_user_id IS NULL
                            AND (w.resubmission_date IS NULL OR w.resubmission_date <= %(today)s)
                          ORDER BY w.work_tier, w.priority_score DESC, w.id
@@ -1158,8 +1200,9 @@ class CollectionCase(models.Model):
                 """,
                 workers=list(room),
                 room=list(room.values()),
-                held_by=[worker for worker, _holder in held],
-                holders=[holder for _worker, holder in held],
+                held_by=[worker for worker, _holder, _team in held],
+                holders=[holder for _worker, holder, _team in held],
+                teams=[team for _worker, _holder, team in held],
                 today=today,
             )
         )

@@ -30,7 +30,11 @@ class CollectionCase(models.Model):
     open_dispute_count = fields.Integer("Open Disputes", compute="_compute_open_dispute_count")
     partner_phone_ids = fields.One2many(related="partner_id.collection_phone_ids", string="Phone Book")
     partner_other_phones = fields.Char(related="partner_id.collection_other_phones")
-    partner_do_not_contact = fields.Boolean(related="partner_id.collection_do_not_contact", string="Do Not Contact")
+    partner_do_not_contact = fields.Boolean(
+        related="partner_id.collection_do_not_contact",
+        string="Do Not Contact",
+        groups="debt_collection.group_collection_user,account.group_account_invoice",
+    )
     partner_tz = fields.Selection(related="partner_id.tz", string="Debtor Time Zone")
     partner_street = fields.Char(related="partner_id.street", string="Street")
     partner_street2 = fields.Char(related="partner_id.street2", string="Street 2")
@@ -276,6 +280,7 @@ class CollectionCase(models.Model):
 
     def action_view_interactions(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_interaction_action")
         action["domain"] = [("case_id", "=", self.id)]
         action["context"] = {"create": False}
@@ -283,6 +288,7 @@ class CollectionCase(models.Model):
 
     def action_open_dispute(self):
         self.ensure_one()
+        self.check_access("write")
         return {
             "type": "ir.actions.act_window",
             "name": _("Open a Dispute"),

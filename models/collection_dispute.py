@@ -13,6 +13,8 @@ DISPUTE_STATES = [
     ("rejected", "Rejected"),
 ]
 OPEN_DISPUTE_STATES = ("open", "review")
+# what a user gives when opening a dispute; its state, dates and write-off come from its review
+USER_FIELDS = {"case_id", "reason_id", "installment_ids", "amount", "description", "user_id", "interaction_id"}
 
 
 class CollectionDisputeReason(models.Model):
@@ -145,6 +147,18 @@ class CollectionDispute(models.Model):
     def create(self, vals_list):
         sequence = self.env["ir.sequence"]
         for vals in vals_list:
+            if not self.env.su:
+                refused = set(vals) - USER_FIELDS
+                if vals.get("state", "open") == "open":
+                    refused.discard("state")
+                if refused:
+                    raise AccessError(
+                        _(
+                            "These details of a dispute are set by its review: %s. Open it, then accept or "
+                            "reject it with its buttons.",
+                            ", ".join(sorted(refused)),
+                        )
+                    )
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = sequence.next_by_code("collection.dispute") or _("New")
         disputes = super().create(vals_list)
@@ -167,6 +181,12 @@ class CollectionDispute(models.Model):
         if not self.env.su:
             if "state" in vals or "amount_written_off" in vals:
                 raise AccessError(_("Use the dispute's buttons to change its state."))
+            refused = set(vals) - USER_FIELDS - {"resolution"} - set(self.env["mail.thread"]._fields)
+            refused -= set(self.env["mail.activity.mixin"]._fields)
+            if refused:
+                raise AccessError(
+                    _("These details of a dispute are set by its review: %s.", ", ".join(sorted(refused)))
+                )
             closed = self.filtered(lambda d: d.state not in OPEN_DISPUTE_STATES)
             if closed and set(vals) - {"resolution", "message_main_attachment_id"}:
                 raise UserError(_("A dispute that was accepted or rejected can no longer be changed."))
@@ -249,6 +269,7 @@ class CollectionDispute(models.Model):
     def action_credit_note(self):
         """Open Accounting's credit-note wizard on the contested invoices."""
         self.ensure_one()
+        self.check_access("read")
         if not self.invoice_ids:
             raise UserError(_("This dispute covers no invoice."))
         return {

@@ -20,6 +20,8 @@ EVENT_TYPES = [
     ("dispute", "Dispute"),
     ("approval", "Approval"),
     ("write_off", "Write-off"),
+    ("correction", "Correction by hand"),
+    ("contact_permission", "Contact permission changed"),
     ("other", "Other"),
 ]
 

@@ -4,6 +4,7 @@ from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -17,6 +18,14 @@ INSTALLMENT_STATES = [
     ("written_off", "Written off"),
     ("cancelled", "Cancelled"),
 ]
+
+# what describes an installment: supervisors and managers may edit it
+DESCRIPTION_FIELDS = {"name", "external_ref", "contract_ref", "sequence"}
+# the money and the due date: changed by payments, agreements and disputes; a manager may correct a
+# creditor's figure on an external case by hand, and the correction is logged
+FIGURE_FIELDS = {"amount", "date_due", "amount_paid", "amount_written_off", "state"}
+# what a user gives when adding an installment by hand
+CREATE_FIELDS = DESCRIPTION_FIELDS | {"case_id", "date_due", "amount"}
 
 
 class CollectionInstallment(models.Model):
@@ -179,6 +188,37 @@ class CollectionInstallment(models.Model):
                     _("%(name)s: the paid amount is larger than the installment amount.", name=inst.name)
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                # a form sends the computed defaults it shows (nothing paid, pending): not a choice
+                refused = {name for name, value in vals.items() if value not in (False, None, "pending")}
+                refused -= CREATE_FIELDS
+                if refused:
+                    raise AccessError(
+                        _(
+                            "These details of an installment are set by payments, agreements and disputes: %s.",
+                            ", ".join(sorted(refused)),
+                        )
+                    )
+        installments = super().create(vals_list)
+        if not self.env.su and not self.env.context.get("collection_case_creating"):
+            for inst in installments:
+                self.env["collection.event"]._log(
+                    "correction",
+                    _(
+                        "Installment %(name)s of %(amount)s due %(date)s added by %(user)s.",
+                        name=inst.name,
+                        amount=inst.currency_id.format(inst.amount),
+                        date=inst.date_due,
+                        user=self.env.user.name,
+                    ),
+                    cases=inst.case_id,
+                    payload={"installment_id": inst.id, "amount": inst.amount, "date_due": str(inst.date_due)},
+                )
+        return installments
+
     def write(self, vals):
         accounting = {"amount", "amount_paid", "date_due"} & set(vals)
         follows_accounting = self.filtered(lambda i: i.move_line_id or (i.agreement_id and i.kind_internal))
@@ -186,7 +226,54 @@ class CollectionInstallment(models.Model):
             raise UserError(
                 _("Installments of internal portfolios follow their invoice: change the invoice in Accounting.")
             )
-        return super().write(vals)
+        if self.env.su:
+            return super().write(vals)
+        refused = set(vals) - DESCRIPTION_FIELDS - FIGURE_FIELDS
+        if refused:
+            raise AccessError(
+                _(
+                    "These details of an installment are set by payments, agreements and disputes: %s.",
+                    ", ".join(sorted(refused)),
+                )
+            )
+        figures = FIGURE_FIELDS & set(vals)
+        if figures and not self.env.user.has_group("debt_collection.group_collection_manager"):
+            raise AccessError(
+                _(
+                    "Amounts, due dates and payments of installments change through payments, payment agreements "
+                    "and disputes, which follow the approval levels. Only a collection manager can correct them "
+                    "by hand."
+                )
+            )
+        changes = {}
+        if figures:
+            for inst in self:
+                diff = {}
+                for name in figures:
+                    field = self._fields[name]
+                    old = field.convert_to_write(inst[name], inst)
+                    new = field.convert_to_write(field.convert_to_cache(vals[name], inst), inst)
+                    if old != new:
+                        diff[name] = {"old": str(old) if old is not False else False, "new": str(new)}
+                if diff:
+                    changes[inst] = diff
+        res = super().write(vals)
+        for inst, diff in changes.items():
+            self.env["collection.event"]._log(
+                "correction",
+                _(
+                    "Installment %(name)s corrected by %(user)s: %(changes)s.",
+                    name=inst.name,
+                    user=self.env.user.name,
+                    changes=", ".join(
+                        f"{self._fields[name].string} {change['old']} → {change['new']}"
+                        for name, change in diff.items()
+                    ),
+                ),
+                cases=inst.case_id,
+                payload={"installment_id": inst.id, "changes": diff},
+            )
+        return res
 
     def _lock_for_payment(self, case):
         """Lock these installments until the end of the transaction: two

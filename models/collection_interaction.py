@@ -29,6 +29,29 @@ CORRECTABLE_FIELDS = {
     "void_reason",
 }
 
+# what a user gives when logging an interaction; its contact policy, the rule overridden, the call-back
+# activity and voiding are the interaction's own or a supervisor's correction
+USER_FIELDS = {
+    "case_id",
+    "channel_id",
+    "direction",
+    "date_start",
+    "date_end",
+    "phone",
+    "email",
+    "result_id",
+    "note",
+    "next_action_date",
+    "callback_date",
+    "promise_ids",
+    "dispute_ids",
+    "attachment_ids",
+    "latitude",
+    "longitude",
+    "override_reason",
+    "user_id",
+}
+
 
 class CollectionInteraction(models.Model):
     """One collection action done (gestión): a call, visit, e-mail, SMS,
@@ -144,6 +167,17 @@ class CollectionInteraction(models.Model):
         checked = []
         now = fields.Datetime.now()
         for vals in vals_list:
+            if not self.env.su:
+                refused = set(vals) - USER_FIELDS
+                if refused:
+                    raise AccessError(
+                        _(
+                            "These details of an interaction are set when it is logged: %s.",
+                            ", ".join(sorted(refused)),
+                        )
+                    )
+                if not supervisor and vals.get("user_id", self.env.uid) != self.env.uid:
+                    raise AccessError(_("An interaction is logged by the collector who made it."))
             vals.setdefault("date_end", now)
             vals.setdefault("date_start", now)
             start = fields.Datetime.to_datetime(vals["date_start"])
@@ -284,7 +318,8 @@ class CollectionInteraction(models.Model):
             if result.stage_id and case.state == "open" and case.stage_id != result.stage_id:
                 case_vals["stage_id"] = result.stage_id.id
             if case_vals:
-                case.write(case_vals)
+                # the case's own record of its last contact: set by the interaction the user was allowed to log
+                case.sudo().write(case_vals)
             supervisor = case.team_id.supervisor_id
             if result.is_refusal and supervisor:
                 case.sudo().activity_schedule(

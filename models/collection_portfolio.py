@@ -145,6 +145,7 @@ class CollectionPortfolio(models.Model):
         return super().create(vals_list)
 
     def unlink(self):
+        self.check_access("unlink")
         if self.env["collection.case"].sudo().search_count([("portfolio_id", "in", self.ids)], limit=1):
             raise UserError(_("A portfolio that holds cases cannot be deleted; close or archive it instead."))
         return super().unlink()
@@ -167,12 +168,15 @@ class CollectionPortfolio(models.Model):
 
     def action_view_cases(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action")
         action["domain"] = [("portfolio_id", "=", self.id)]
         action["context"] = {"default_portfolio_id": self.id, "search_default_filter_open": 1}
         return action
 
     def action_sync_invoices(self):
+        # the synchronisation runs as superuser: only who may change the portfolios may start it
+        self.check_access("write")
         internal = self.filtered(lambda p: p.kind == "internal")
         if not internal:
             raise UserError(_("Only internal portfolios are synchronised from invoices."))

@@ -21,6 +21,22 @@ PROMISE_STATES = [
 JUDGED_STATES = ("kept", "partial", "broken")
 # what the daily judging (or a supervisor) sets, never the collector
 OUTCOME_FIELDS = {"state", "amount_kept", "date_closed", "user_id", "case_id"}
+# what a collector gives when taking a promise; the rest is the promise's own (when it was made, what
+# had been paid then, its outcome)
+USER_FIELDS = {
+    "case_id",
+    "amount",
+    "date_promise",
+    "installment_ids",
+    "channel_id",
+    "note",
+    "interaction_id",
+    "user_id",
+}
+# what can be corrected on an open promise
+EDITABLE_FIELDS = {"amount", "date_promise", "installment_ids", "channel_id", "note"}
+# a supervisor may also record a promise taken earlier (by someone else, on another day)
+SUPERVISOR_FIELDS = USER_FIELDS | {"date_made"}
 
 
 class CollectionPromise(models.Model):
@@ -120,6 +136,22 @@ class CollectionPromise(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su:
+            supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+            allowed = SUPERVISOR_FIELDS if supervisor else USER_FIELDS
+            for vals in vals_list:
+                refused = set(vals) - allowed
+                if vals.get("state", "open") == "open":
+                    refused.discard("state")
+                if refused:
+                    raise AccessError(
+                        _(
+                            "These details of a promise to pay are set by the promise itself: %s.",
+                            ", ".join(sorted(refused)),
+                        )
+                    )
+                if not supervisor and vals.get("user_id", self.env.uid) != self.env.uid:
+                    raise AccessError(_("Only a collection supervisor can record a promise taken by someone else."))
         cases = self.env["collection.case"].browse([vals["case_id"] for vals in vals_list if vals.get("case_id")])
         baseline = cases._paid_baselines()
         for vals in vals_list:
@@ -142,6 +174,15 @@ class CollectionPromise(models.Model):
             ):
                 raise AccessError(
                     _("Only a collection supervisor can change the outcome, case or collector of a promise.")
+                )
+            supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+            refused = set(vals) - EDITABLE_FIELDS - (OUTCOME_FIELDS if supervisor else set())
+            if refused:
+                raise AccessError(
+                    _(
+                        "These details of a promise to pay are set by the promise itself: %s.",
+                        ", ".join(sorted(refused)),
+                    )
                 )
             if {"amount", "date_promise", "case_id"} & set(vals) and self.filtered(lambda p: p.state != "open"):
                 raise UserError(_("Only open promises can be changed."))

@@ -40,6 +40,7 @@ class CollectionTeam(models.Model):
 
     def action_view_cases(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action")
         action["domain"] = [("team_id", "=", self.id)]
         action["context"] = {"search_default_filter_open": 1, "default_team_id": self.id}
@@ -129,12 +130,18 @@ class CollectionTeamMember(models.Model):
                 raise ValidationError(_("The capacities of %s cannot be negative.", member.user_id.name))
 
     @api.model
-    def _absent_user_ids_substituted_by(self, user_ids):
-        """Collectors absent today whose substitute is one of ``user_ids``."""
-        members = self.sudo().search(
-            [("substitute_id", "in", list(user_ids)), ("is_absent", "=", True), ("active", "=", True)]
-        )
-        return members.user_id.ids
+    def _absent_substitutions(self, substitute_ids=None, user_ids=None):
+        """[(absent collector id, team id, substitute id)] for today (of the
+        given substitutes or absent collectors). A substitute stands in for
+        the collector within that team only: the collector's cases of other
+        teams stay with them."""
+        domain = [("substitute_id", "!=", False), ("is_absent", "=", True), ("active", "=", True)]
+        if substitute_ids is not None:
+            domain.append(("substitute_id", "in", list(substitute_ids)))
+        if user_ids is not None:
+            domain.append(("user_id", "in", list(user_ids)))
+        members = self.sudo().search(domain)
+        return [(member.user_id.id, member.team_id.id, member.substitute_id.id) for member in members]
 
     def _covered_zone_ids(self):
         """The zones this member covers: their own, else their team's."""

@@ -70,6 +70,7 @@ class CollectionZone(models.Model):
 
     def action_view_cases(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("debt_collection.collection_case_action_all")
         action["domain"] = [("zone_id", "=", self.id)]
         return action

@@ -4,29 +4,47 @@ from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 
 from ..tools import promises as promise_tools
+
+# the debtor's collection figures: collection users and accountants
+FIGURE_GROUPS = "debt_collection.group_collection_user,account.group_account_invoice"
+# the debtor's contact permissions and collection contact data: collection users only
+COLLECTION_GROUPS = "debt_collection.group_collection_user"
+# what the debtor allowed or refused: every change goes to the event log
+CONTACT_PERMISSION_FIELDS = ("collection_do_not_contact", "collection_channel_ids")
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     collection_case_ids = fields.One2many("collection.case", "partner_id")
-    collection_case_count = fields.Integer("Number of Collection Cases", compute="_compute_collection_amounts")
+    collection_case_count = fields.Integer(
+        "Number of Collection Cases", compute="_compute_collection_amounts", groups=FIGURE_GROUPS
+    )
     collection_amount_open = fields.Monetary(
         "Open Collection Amount",
         compute="_compute_collection_amounts",
         currency_field="collection_currency_id",
+        groups=FIGURE_GROUPS,
         help="Balance of the debtor's open collection cases, in the company currency.",
     )
-    collection_currency_id = fields.Many2one("res.currency", compute="_compute_collection_amounts")
-    collection_other_phones = fields.Char(
-        "Other Phones", help="Further phone numbers (E.164, comma separated) received with collection files."
+    collection_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_collection_amounts", groups=FIGURE_GROUPS
     )
-    collection_phone_ids = fields.One2many("collection.phone", "partner_id", string="Phone Book")
+    collection_other_phones = fields.Char(
+        "Other Phones",
+        groups=COLLECTION_GROUPS,
+        help="Further phone numbers (E.164, comma separated) received with collection files.",
+    )
+    collection_phone_ids = fields.One2many(
+        "collection.phone", "partner_id", string="Phone Book", groups=COLLECTION_GROUPS
+    )
     collection_do_not_contact = fields.Boolean(
         "Do Not Contact",
         tracking=True,
+        groups=COLLECTION_GROUPS,
         help="The debtor asked not to be contacted: every contact is refused unless a collection supervisor "
         "overrides it with a reason.",
     )
@@ -36,16 +54,23 @@ class ResPartner(models.Model):
         "partner_id",
         "channel_id",
         string="Authorised Channels",
+        groups=COLLECTION_GROUPS,
         help="Channels the debtor authorised for collection contacts; contact policies that require it "
         "refuse the others.",
     )
-    collection_latitude = fields.Float("Latitude", digits=(10, 7))
-    collection_longitude = fields.Float("Longitude", digits=(10, 7))
-    collection_promise_ids = fields.One2many("collection.promise", "partner_id", string="Promises to Pay")
-    collection_promise_count = fields.Integer("Promises", compute="_compute_collection_promise_stats")
-    collection_promise_broken_count = fields.Integer("Broken Promises", compute="_compute_collection_promise_stats")
+    collection_latitude = fields.Float("Latitude", digits=(10, 7), groups=COLLECTION_GROUPS)
+    collection_longitude = fields.Float("Longitude", digits=(10, 7), groups=COLLECTION_GROUPS)
+    collection_promise_ids = fields.One2many(
+        "collection.promise", "partner_id", string="Promises to Pay", groups=FIGURE_GROUPS
+    )
+    collection_promise_count = fields.Integer(
+        "Promises", compute="_compute_collection_promise_stats", groups=FIGURE_GROUPS
+    )
+    collection_promise_broken_count = fields.Integer(
+        "Broken Promises", compute="_compute_collection_promise_stats", groups=FIGURE_GROUPS
+    )
     collection_promise_kept_rate = fields.Float(
-        "Promises Kept (%)", compute="_compute_collection_promise_stats", digits=(5, 2)
+        "Promises Kept (%)", compute="_compute_collection_promise_stats", digits=(5, 2), groups=FIGURE_GROUPS
     )
 
     @api.depends_context("company", "allowed_company_ids")
@@ -105,6 +130,69 @@ class ResPartner(models.Model):
             partner.collection_promise_count = sum(by_state.values())
             partner.collection_promise_broken_count = by_state.get("broken", 0)
             partner.collection_promise_kept_rate = rate or 0.0
+
+    def write(self, vals):
+        permissions = [name for name in CONTACT_PERMISSION_FIELDS if name in vals]
+        if not permissions:
+            return super().write(vals)
+        if (
+            vals.get("collection_do_not_contact") is False
+            and not self.env.su
+            and not self.env.user.has_group("debt_collection.group_collection_supervisor")
+            and self.sudo().filtered("collection_do_not_contact")
+        ):
+            raise AccessError(_("Only a collection supervisor can lift a debtor's request not to be contacted."))
+        before = {
+            partner.id: {
+                "collection_do_not_contact": partner.collection_do_not_contact,
+                "collection_channel_ids": sorted(partner.collection_channel_ids.mapped("name")),
+            }
+            for partner in self.sudo()
+        }
+        res = super().write(vals)
+        for partner in self.sudo():
+            after = {
+                "collection_do_not_contact": partner.collection_do_not_contact,
+                "collection_channel_ids": sorted(partner.collection_channel_ids.mapped("name")),
+            }
+            changes = {
+                name: {"old": before[partner.id][name], "new": after[name]}
+                for name in permissions
+                if before[partner.id][name] != after[name]
+            }
+            if changes:
+                partner._collection_log_permissions(changes)
+        return res
+
+    def _collection_log_permissions(self, changes):
+        """One event per case of the debtor (or one for the company when they
+        have none) saying who changed their contact permissions."""
+        self.ensure_one()
+        labels = []
+        if "collection_do_not_contact" in changes:
+            labels.append(
+                _("do not contact set") if changes["collection_do_not_contact"]["new"] else _("do not contact lifted")
+            )
+        if "collection_channel_ids" in changes:
+            labels.append(
+                _(
+                    "authorised channels: %s",
+                    ", ".join(changes["collection_channel_ids"]["new"]) or _("none"),
+                )
+            )
+        description = _(
+            "Contact permissions of %(debtor)s changed by %(user)s: %(changes)s.",
+            debtor=self.display_name,
+            user=self.env.user.name,
+            changes="; ".join(labels),
+        )
+        cases = self.env["collection.case"].sudo().search([("partner_id", "=", self.commercial_partner_id.id)])
+        self.env["collection.event"]._log(
+            "contact_permission",
+            description,
+            cases=cases or None,
+            payload={"partner_id": self.id, "changes": changes},
+        )
 
     def _collection_timezones(self, company):
         """Time zones in which contact rules are checked for this debtor:

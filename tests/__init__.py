@@ -1,3 +1,4 @@
+from . import test_access_review
 from . import test_aging_analysis
 from . import test_aging_tools
 from . import test_agreement
@@ -15,6 +16,7 @@ from . import test_payment
 from . import test_payment_concurrency
 from . import test_promise
 from . import test_report
+from . import test_role_probe
 from . import test_security
 from . import test_tour
 from . import test_work_list

@@ -39,45 +39,62 @@ def work_tier_sql(today_expr, promise_expr, action_expr, activity_expr):
     )
 
 
-def plan_today(queues, capacities, team_of):
+def plan_today(queues, capacities, team_of, case_team=None):
     """Cap each collector's list for today and share out what is left over.
 
     ``queues`` maps a collector to the cases they work, best first, as
     ``(rank, case)`` where ``rank`` sorts the cases of every collector alike
     (promise due, then follow-up due, then priority score). ``capacities``
     maps a collector to how many cases they work in a day; ``team_of`` maps
-    a collector to their team.
+    a collector to their team (or to the set of their teams); ``case_team``
+    maps a case to its team.
 
     Each collector keeps their first ``capacity`` cases. The cases beyond
-    their capacity go, best first, to colleagues of the same team who have
-    room left, always to the one with the most room. Returns
-    ``{case: collector}`` for the cases planned today."""
+    their capacity go, best first, to members of the case's team (of the
+    collector's team when the case's is not given; a case without a team
+    is not shared) who have room left, always to the one with the most
+    room. Returns ``{case: collector}`` for the cases planned today."""
+    case_team = case_team or {}
+
+    def teams(user):
+        value = team_of.get(user)
+        if value is None:
+            return set()
+        return set(value) if isinstance(value, (set, frozenset, list, tuple)) else {value}
+
     plan = {}
-    spare = {}
+    room = {}
     leftovers = {}
     for user, queue in queues.items():
         capacity = max(capacities.get(user, 0), 0)
         for _rank, case in queue[:capacity]:
             plan[case] = user
-        team = team_of.get(user)
-        if len(queue) > capacity:
-            leftovers.setdefault(team, []).extend(queue[capacity:])
-        elif capacity > len(queue):
-            spare.setdefault(team, {})[user] = capacity - len(queue)
+        for rank, case in queue[capacity:]:
+            if case in case_team:
+                team = case_team[case]
+            else:
+                own = teams(user)
+                team = next(iter(own)) if len(own) == 1 else None
+            if team is not None:
+                leftovers.setdefault(team, []).append((rank, case))
+        if capacity > len(queue):
+            room[user] = capacity - len(queue)
     for user, capacity in capacities.items():
         if user not in queues and capacity > 0:
-            spare.setdefault(team_of.get(user), {})[user] = capacity
-    for team, cases in leftovers.items():
-        room = spare.get(team)
-        if team is None or not room:
-            continue
-        heap = [(-left, user) for user, left in room.items()]
+            room[user] = capacity
+    members = {}
+    for user in room:
+        for team in teams(user):
+            members.setdefault(team, set()).add(user)
+    for team in sorted(leftovers):
+        heap = [(-room[user], user) for user in members.get(team, ()) if room[user] > 0]
         heapq.heapify(heap)
-        for _rank, case in sorted(cases):
+        for _rank, case in sorted(leftovers[team]):
             if not heap:
                 break
             left, user = heapq.heappop(heap)
             plan[case] = user
+            room[user] -= 1
             if left + 1 < 0:
                 heapq.heappush(heap, (left + 1, user))
     return plan

@@ -18,19 +18,21 @@ class CollectionInteractionLog(models.TransientModel):
     _name = "collection.interaction.log"
     _description = "Log a Collection Interaction"
 
+    # the case's figures are read as the user (not as superuser, as related fields are by default): the
+    # dialog shows only what the user may read of a case they may work
     case_id = fields.Many2one("collection.case", required=True, readonly=True)
-    partner_id = fields.Many2one(related="case_id.partner_id", string="Debtor")
-    currency_id = fields.Many2one(related="case_id.currency_id")
-    amount_residual = fields.Monetary(related="case_id.amount_residual", string="Balance")
-    amount_overdue = fields.Monetary(related="case_id.amount_overdue", string="Overdue")
+    partner_id = fields.Many2one(related="case_id.partner_id", string="Debtor", compute_sudo=False)
+    currency_id = fields.Many2one(related="case_id.currency_id", compute_sudo=False)
+    amount_residual = fields.Monetary(related="case_id.amount_residual", string="Balance", compute_sudo=False)
+    amount_overdue = fields.Monetary(related="case_id.amount_overdue", string="Overdue", compute_sudo=False)
     call_started = fields.Boolean(readonly=True)
     channel_id = fields.Many2one("collection.channel", required=True)
     channel_code = fields.Char(related="channel_id.code")
     direction = fields.Selection(DIRECTIONS, required=True, default="outbound")
     date_start = fields.Datetime("Started", required=True, default=fields.Datetime.now)
-    phone = fields.Char("Phone Used", compute="_compute_contact_point", store=True, readonly=False)
+    phone = fields.Char("Phone Used", compute="_compute_contact_point", store=True, readonly=False, compute_sudo=False)
     phone_numbers = fields.Text("Debtor's Numbers", compute="_compute_phone_numbers")
-    email = fields.Char("E-mail Used", compute="_compute_contact_point", store=True, readonly=False)
+    email = fields.Char("E-mail Used", compute="_compute_contact_point", store=True, readonly=False, compute_sudo=False)
     result_id = fields.Many2one(
         "collection.result",
         domain="['|', ('channel_ids', '=', False), ('channel_ids', 'in', channel_id)]",
@@ -68,8 +70,16 @@ class CollectionInteractionLog(models.TransientModel):
     can_override = fields.Boolean(compute="_compute_contact_warning")
     override_reason = fields.Char(help="Supervisors only: why this contact is allowed against the contact policy.")
 
+    def _check_case_access(self):
+        """The case must be one the user may work (record rules, companies):
+        refused before anything of it is read or logged."""
+        cases = self.case_id
+        if cases:
+            cases.check_access("write")
+
     @api.depends("channel_id", "case_id")
     def _compute_contact_point(self):
+        self._check_case_access()
         for wizard in self:
             partner = wizard.case_id.partner_id
             if wizard.channel_id and wizard.channel_id._uses_phone():
@@ -84,6 +94,7 @@ class CollectionInteractionLog(models.TransientModel):
 
     @api.depends("case_id")
     def _compute_phone_numbers(self):
+        self._check_case_access()
         for wizard in self:
             partner = wizard.case_id.partner_id
             numbers = partner._collection_phone_numbers() if partner else []
@@ -94,6 +105,7 @@ class CollectionInteractionLog(models.TransientModel):
 
     @api.depends("case_id", "channel_id", "direction", "date_start")
     def _compute_contact_warning(self):
+        self._check_case_access()
         supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
         for wizard in self:
             wizard.contact_warning = False
@@ -106,6 +118,18 @@ class CollectionInteractionLog(models.TransientModel):
                     verdict, policy, timezones, wizard.channel_id
                 )
                 wizard.can_override = supervisor
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        wizards._check_case_access()
+        return wizards
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "case_id" in vals:
+            self._check_case_access()
+        return res
 
     @api.onchange("result_id")
     def _onchange_result_id(self):
@@ -127,6 +151,7 @@ class CollectionInteractionLog(models.TransientModel):
         """Create the interaction with what the result requires, apply its
         effects, and close the dialog."""
         self.ensure_one()
+        self._check_case_access()
         if not self.result_id:
             raise UserError(_("Choose the result of the contact."))
         vals = {
