@@ -56,6 +56,7 @@
         "views/debt_collection_menus.xml",
     ],
     "demo": [
+        "demo/res_lang_demo.xml",
         "demo/res_users_demo.xml",
         "demo/collection_team_demo.xml",
         "demo/collection_portfolio_demo.xml",
@@ -63,6 +64,7 @@
     "assets": {
         "web.assets_tests": ["debt_collection/static/tests/tours/**/*"],
     },
+    "post_init_hook": "post_init_hook",
     "application": True,
     "installable": True,
 }

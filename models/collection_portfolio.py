@@ -81,6 +81,21 @@ class CollectionPortfolio(models.Model):
     amount_residual = fields.Monetary("Balance", compute="_compute_totals")
     amount_overdue = fields.Monetary("Overdue", compute="_compute_totals")
     last_sync_date = fields.Datetime(readonly=True)
+    is_automatic = fields.Boolean(
+        "Created Automatically",
+        readonly=True,
+        copy=False,
+        help="The internal portfolio the addon created for the company so that its overdue invoices are "
+        "followed from day one (Settings, Collections: Follow overdue invoices automatically).",
+    )
+
+    _sql_constraints = [
+        (
+            "automatic_company_uniq",
+            "EXCLUDE (company_id WITH =) WHERE (is_automatic)",
+            "A company has only one automatic internal portfolio.",
+        ),
+    ]
 
     def _compute_totals(self):
         groups = self.env["collection.case"]._read_group(
@@ -142,7 +157,31 @@ class CollectionPortfolio(models.Model):
             if vals.get("kind") == "internal" and not vals.get("creditor_id"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["creditor_id"] = company.partner_id.id
+        self._retire_automatic(
+            {
+                vals.get("company_id") or self.env.company.id
+                for vals in vals_list
+                if vals.get("kind") == "internal"
+                and vals.get("state") == "active"
+                and vals.get("active", True)
+                and not vals.get("is_automatic")
+            }
+        )
         return super().create(vals_list)
+
+    def write(self, vals):
+        if {"kind", "state", "active", "company_id"} & vals.keys():
+            self._retire_automatic(
+                {
+                    vals.get("company_id") or portfolio.company_id.id
+                    for portfolio in self
+                    if vals.get("kind", portfolio.kind) == "internal"
+                    and vals.get("state", portfolio.state) == "active"
+                    and vals.get("active", portfolio.active)
+                    and not portfolio.is_automatic
+                }
+            )
+        return super().write(vals)
 
     def unlink(self):
         self.check_access("unlink")
@@ -447,8 +486,53 @@ class CollectionPortfolio(models.Model):
             cases.modified(["amount_credit"])
         return case_ids
 
+    def _retire_automatic(self, company_ids):
+        """Make way for an internal portfolio a manager activates in
+        ``company_ids``: the automatic portfolio of those companies, when it
+        is still empty (it never followed an invoice, nothing is lost), is
+        closed and archived. One that holds cases stays, and the rule of one
+        active internal portfolio per company applies."""
+        if not company_ids:
+            return
+        Portfolio = self.env["collection.portfolio"].sudo()
+        automatic = Portfolio.search(
+            [
+                ("is_automatic", "=", True),
+                ("state", "=", "active"),
+                ("company_id", "in", list(company_ids)),
+                ("id", "not in", self.ids),
+            ]
+        )
+        if not automatic:
+            return
+        followed = {
+            portfolio.id
+            for [portfolio] in self.env["collection.case"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group([("portfolio_id", "in", automatic.ids)], ["portfolio_id"])
+        }
+        empty = automatic.filtered(lambda p: p.id not in followed)
+        if empty:
+            empty.write({"state": "closed", "close_date": fields.Date.context_today(self), "active": False})
+            for portfolio in empty:
+                self.env["collection.event"]._log(
+                    "portfolio",
+                    _("Automatic portfolio closed: another internal portfolio follows the invoices."),
+                    portfolio=portfolio,
+                )
+
     @api.model
     def _cron_sync_invoices(self):
-        portfolios = self.search([("kind", "=", "internal"), ("state", "=", "active")])
+        """Synchronise the active internal portfolios of the companies that
+        follow their overdue invoices automatically (Settings); the others
+        are left alone and can still be synchronised by hand."""
+        portfolios = self.search(
+            [
+                ("kind", "=", "internal"),
+                ("state", "=", "active"),
+                ("company_id.collection_auto_follow", "=", True),
+            ]
+        )
         for portfolio in portfolios:
             portfolio.with_company(portfolio.company_id)._sync_invoices()

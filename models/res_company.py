@@ -1,3 +1,5 @@
+from odoo import _
+from odoo import api
 from odoo import fields
 from odoo import models
 
@@ -5,6 +7,14 @@ from odoo import models
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    collection_auto_follow = fields.Boolean(
+        "Follow Overdue Invoices Automatically",
+        default=True,
+        help="The company always has an active internal collection portfolio (created for it if needed) and "
+        "the daily synchronisation links its overdue customer invoices to collection cases. Turned off, "
+        "nothing is deleted: the daily job no longer synchronises the company's internal portfolios, "
+        "which can still be synchronised by hand.",
+    )
     collection_min_overdue_days = fields.Integer(
         "Days Overdue Before Collection",
         default=1,
@@ -42,3 +52,86 @@ class ResCompany(models.Model):
         string="Journal for Other Collections",
         domain="[('type', 'in', ('bank', 'cash')), ('company_id', '=', id)]",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies.filtered("collection_auto_follow")._collection_ensure_portfolio()
+        return companies
+
+    def write(self, vals):
+        turned_on = self.browse()
+        if vals.get("collection_auto_follow"):
+            turned_on = self.filtered(lambda c: not c.collection_auto_follow)
+        res = super().write(vals)
+        if "currency_id" in vals:
+            # a chart of accounts loaded after the company was created may change its currency:
+            # the automatic portfolio, still empty (accounting refuses the change once there are
+            # journal items), follows it
+            portfolios = (
+                self.env["collection.portfolio"]
+                .sudo()
+                .with_context(active_test=False)
+                .search([("is_automatic", "=", True), ("company_id", "in", self.ids)])
+            )
+            for portfolio in portfolios.filtered(lambda p: p.currency_id != p.company_id.currency_id):
+                portfolio.currency_id = portfolio.company_id.currency_id
+        turned_on._collection_ensure_portfolio()
+        return res
+
+    def _collection_ensure_portfolio(self):
+        """Give each company of ``self`` an active internal portfolio, so the
+        next invoice synchronisation follows its overdue invoices.
+
+        A company that already has one (the demo's, or one a manager made) is
+        left alone; otherwise the company's automatic portfolio (flag
+        ``is_automatic``, at most one per company) is reopened when it exists,
+        or created: kind internal, company currency, no team, named after the
+        company in its language. Returns the portfolios created or reopened."""
+        Portfolio = self.env["collection.portfolio"].sudo().with_context(active_test=False)
+        if not self:
+            return Portfolio
+        followed = {
+            company.id
+            for [company] in Portfolio._read_group(
+                [
+                    ("company_id", "in", self.ids),
+                    ("kind", "=", "internal"),
+                    ("state", "=", "active"),
+                    ("active", "=", True),
+                ],
+                ["company_id"],
+            )
+        }
+        companies = self.filtered(lambda c: c.id not in followed)
+        if not companies:
+            return Portfolio
+        automatic = Portfolio.search([("is_automatic", "=", True), ("company_id", "in", companies.ids)])
+        if automatic:
+            automatic.write({"active": True, "state": "active", "close_date": False})
+        new = Portfolio.create(
+            [
+                {
+                    "name": company._collection_portfolio_name(),
+                    "kind": "internal",
+                    "is_automatic": True,
+                    "company_id": company.id,
+                    "currency_id": company.currency_id.id,
+                    "state": "active",
+                }
+                for company in companies - automatic.company_id
+            ]
+        )
+        Event = self.env["collection.event"]
+        for portfolio in automatic:
+            Event._log("portfolio", _("Automatic portfolio reopened to follow overdue invoices."), portfolio=portfolio)
+        for portfolio in new:
+            Event._log(
+                "portfolio", _("Portfolio created automatically to follow overdue invoices."), portfolio=portfolio
+            )
+        return automatic | new
+
+    def _collection_portfolio_name(self):
+        self.ensure_one()
+        env = self.with_context(lang=self.partner_id.lang or self.env.lang).env
+        return env._("%(company)s – Overdue invoices", company=self.name)

@@ -5,6 +5,7 @@ from odoo import models
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
+    collection_auto_follow = fields.Boolean(related="company_id.collection_auto_follow", readonly=False)
     collection_min_overdue_days = fields.Integer(related="company_id.collection_min_overdue_days", readonly=False)
     collection_promise_grace_days = fields.Integer(related="company_id.collection_promise_grace_days", readonly=False)
     collection_journal_cash_id = fields.Many2one(related="company_id.collection_journal_cash_id", readonly=False)
