@@ -327,6 +327,14 @@ class CollectionAgreement(models.Model):
         for agreement in self.filtered(lambda a: a.state in ("draft", "to_approve")):
             if agreement.installment_count < 1:
                 raise ValidationError(_("A payment plan needs at least one installment."))
+            if agreement.installment_count > schedule_tools.MAX_INSTALLMENTS:
+                raise ValidationError(_("A payment plan has at most %s installments.", schedule_tools.MAX_INSTALLMENTS))
+            try:
+                schedule_tools.due_dates(agreement.first_due_date, agreement.installment_count, agreement.frequency)
+            except ValueError as exc:
+                raise ValidationError(
+                    _("The last installment of this plan would be due after the year 9999: move its dates.")
+                ) from exc
             if agreement.annual_rate < 0 or agreement.fee_percent < 0 or agreement.condonation_value < 0:
                 raise ValidationError(_("Rates, fees and condonation cannot be negative."))
             if agreement.condonation_type == "percent" and agreement.condonation_value > 100:

@@ -6,7 +6,6 @@ automatic stages, zones), so that loading a 400 000-row file or 50 000
 invoices does not pay the ORM's per-record work. Cases that already existed
 are recomputed by the ORM in one batch."""
 
-import csv
 import io
 import json
 import queue
@@ -27,8 +26,9 @@ from ..tools import zones as zone_tools
 from .collection_case import AUTO_STAGE_CODES
 from .collection_portfolio import BULK_CONTEXT
 
-# NULL in the CSV sent to COPY
+# NULL in COPY's text format, and what a text value has escaped there
 NULL_COPY = "\\N"
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 # the stored fields of a case computed from its installments
 CASE_COMPUTED_FIELDS = (
     "amount_total",
@@ -115,13 +115,21 @@ class CopyPipe:
 
 
 def _copy_value(value):
-    """A value as COPY's CSV reads it: NULL for None, JSON for jsonb."""
+    """A value as COPY's text format reads it: ``\\N`` for None, JSON for
+    jsonb, text with its backslashes, tabs, newlines and carriage returns
+    escaped (a cell holding ``\\N`` or ``\\.`` stays that text)."""
     if value is None:
         return NULL_COPY
-    if isinstance(value, Json):
-        return json.dumps(value.adapted)
-    if isinstance(value, dict):
-        return json.dumps(value)
+    if not isinstance(value, str):
+        if isinstance(value, Json):
+            value = json.dumps(value.adapted)
+        elif isinstance(value, dict):
+            value = json.dumps(value)
+        else:
+            # numbers, booleans, dates: their str() is what PostgreSQL reads
+            return str(value)
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(COPY_ESCAPES)
     return value
 
 
@@ -159,13 +167,17 @@ class CollectionPortfolio(models.Model):
         table = self.env[model_name]._table
         uid, now = self.env.uid, fields.Datetime.now()
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        write = buffer.write
+        tail = f"\t{uid}\t{now}\t{uid}\t{now}\n"
         for record_id, row in zip(ids, rows, strict=True):
-            writer.writerow([record_id, *map(_copy_value, row), uid, now, uid, now])
+            write(f"{record_id}\t")
+            write("\t".join(map(_copy_value, row)))
+            write(tail)
         names = ", ".join(
             ["id", *(f'"{name}"' for name in columns), "create_uid", "create_date", "write_uid", "write_date"]
         )
-        statement = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, NULL '{NULL_COPY}')"
+        # the text format: tab-separated, NULL as \N
+        statement = f"COPY {table} ({names}) FROM STDIN"
         if pipe is None:
             buffer.seek(0)
             self.env.cr._obj.copy_expert(statement, buffer)

@@ -11,6 +11,8 @@ import logging
 import re
 from collections import defaultdict
 from collections import namedtuple
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import phonenumbers
@@ -27,6 +29,7 @@ from odoo.tools import email_normalize
 from odoo.addons.phone_validation.tools import phone_validation
 
 from ..tools import import_parser
+from ..tools import national_id
 from ..tools.import_parser import ParseError
 from .collection_portfolio import BULK_CONTEXT
 from .collection_portfolio_bulk import CopyPipe
@@ -48,6 +51,18 @@ PARTNER_FIELDS_SET = {
 }
 WRITE_COUNTS = import_parser.WRITE_COUNTS
 IMPORT_CONTEXT = BULK_CONTEXT
+# the options an API caller may give, and their values
+RPC_OPTIONS = ("mode", "mark_missing", "dry_run", "decimal_separator", "date_format")
+OPTION_VALUES = {
+    "mode": ("all", "valid"),
+    "decimal_separator": tuple(value for value, _label in import_parser.DECIMAL_SEPARATOR_CHOICES),
+    "date_format": tuple(value for value, _label in import_parser.DATE_FORMAT_CHOICES),
+    "mark_missing": (True, False, None),
+    "dry_run": (True, False, None),
+}
+# what a cell of an API row may hold (XML-RPC sends dates as datetimes)
+RPC_CELL_TYPES = frozenset((str, int, float, date, datetime, type(None)))
+TEXT_LIMITS = import_parser.TEXT_LIMITS
 
 
 # the columns of the debtor, repeated on each of their installment rows
@@ -167,23 +182,82 @@ class CollectionPortfolio(models.Model):
             if a row is wrong – or 'valid'), ``mark_missing`` (bool),
             ``dry_run`` (bool), ``decimal_separator``, ``date_format``
         :return: dict with ``counts``, ``errors`` ([{row, message}]),
-            ``rows`` ([{row, status, case_id, message}]), rows numbered
+            ``rows`` ([{row, status, case_id, message}]; status
+            ``created``, ``updated``, ``unchanged``, ``error`` with its
+            message, or ``valid`` when nothing was written: a dry run, or
+            errors on other rows in mode 'all'), rows numbered
             from 1 in the order given, and ``warnings`` (e.g. why no case
             was returned: ``mark_missing`` returns nothing when no row is
             given or a row is rejected)
         """
+        if not isinstance(portfolio_id, int) or isinstance(portfolio_id, bool):
+            raise UserError(_("The portfolio is given by its id (a whole number)."))
         portfolio = self.browse(portfolio_id).exists()
         if not portfolio:
             raise UserError(_("Portfolio %s does not exist.", portfolio_id))
         portfolio.check_access("write")
-        records = [dict(row, _row=index) for index, row in enumerate(rows, start=1)]
-        result = portfolio._import_records(records, dict(options or {}, source="rpc"))
+        if not isinstance(rows, list | tuple):
+            raise UserError(_("The rows are a list of dictionaries, one per installment."))
+        if options is not None and not isinstance(options, dict):
+            raise UserError(_("The options are a dictionary."))
+        unknown = sorted(set(options or {}) - set(RPC_OPTIONS), key=str)
+        if unknown:
+            raise UserError(
+                _(
+                    "Unknown import option %(options)s; the options are %(accepted)s.",
+                    options=", ".join(import_parser.excerpt(str(key)) for key in unknown),
+                    accepted=", ".join(RPC_OPTIONS),
+                )
+            )
+        records, row_errors = self._import_rpc_records(rows)
+        result = portfolio._import_records(records, dict(options or {}, source="rpc", _row_errors=row_errors))
         return {
             "counts": result["counts"],
             "errors": [{"row": r, "message": m} for r, m in sorted(result["errors"].items())],
             "rows": result["rows"],
             "warnings": result["warnings"],
         }
+
+    @api.model
+    def _import_rpc_records(self, rows):
+        """The rows of an API call as records, and {row: [error messages]}
+        for what a cell cannot hold: a row that is no dictionary, a list, a
+        dictionary or other structure as a value (such cells are left
+        empty). ``False`` is an empty cell, as elsewhere in Odoo."""
+        records, errors = [], {}
+        labels = None
+        for index, row in enumerate(rows, start=1):
+            if not isinstance(row, dict):
+                records.append({"_row": index})
+                errors[index] = [_("The row is not a dictionary of column names and values.")]
+                continue
+            record = dict(row, _row=index)
+            records.append(record)
+            # the usual row holds plain values only: one check of their types
+            if set(map(type, row.values())) <= RPC_CELL_TYPES:
+                continue
+            for key, value in row.items():
+                # other keys are not read (nor is "_row", which the row's place gives)
+                if key not in import_parser.COLUMN_LABELS:
+                    continue
+                if value is None or type(value) in RPC_CELL_TYPES:
+                    continue
+                if value is False:
+                    record[key] = None
+                    continue
+                if labels is None:
+                    labels = dict(
+                        self.env["collection.import.template.line"]._fields["column"]._description_selection(self.env)
+                    )
+                record[key] = None
+                errors.setdefault(index, []).append(
+                    _(
+                        "%(column)s: %(value)s is not a value of a cell (text, number or date).",
+                        column=labels[key],
+                        value="true" if value is True else type(value).__name__,
+                    )
+                )
+        return records, errors
 
     # ------------------------------------------------------------------
     # Engine
@@ -208,8 +282,12 @@ class CollectionPortfolio(models.Model):
         opts = {"mode": "all", "mark_missing": False, "dry_run": False, "decimal_separator": "auto"}
         opts.update(options or {})
         opts.setdefault("date_format", "auto")
+        self._import_check_options(opts)
         lookups = self._import_lookups()
-        errors = defaultdict(list)
+        # an installment amount must stay above zero once rounded to the currency
+        lookups["min_amount"] = Decimal(str(self.currency_id.rounding)) / 2
+        # rows found wrong before (an API call's cells that are no values)
+        errors = defaultdict(list, {row: list(messages) for row, messages in opts.pop("_row_errors", {}).items()})
         lines = []
         progress = opts.get("progress") or (lambda done, total: None)
         total = 2 * len(records)
@@ -235,9 +313,11 @@ class CollectionPortfolio(models.Model):
         )
         counts["rows"] = len(records)
         flat_errors = {row: " ".join(dict.fromkeys(messages)) for row, messages in errors.items()}
-        rows_result = {r["_row"]: {"row": r["_row"], "status": "error", "case_id": False} for r in records}
+        # a row without error stays "valid" when nothing is written (a check,
+        # or an all-or-nothing import with errors elsewhere)
+        rows_result = {r["_row"]: {"row": r["_row"], "status": "valid", "case_id": False} for r in records}
         for row, message in flat_errors.items():
-            rows_result[row]["message"] = message
+            rows_result[row].update(status="error", message=message)
         write = not opts["dry_run"] and (not flat_errors or opts["mode"] == "valid")
         if write:
             rejected_groups = {line["group"] for line in lines if line["_row"] in flat_errors}
@@ -245,7 +325,7 @@ class CollectionPortfolio(models.Model):
             for line in lines:
                 if line["group"] in rejected_groups and line["_row"] not in flat_errors:
                     flat_errors[line["_row"]] = _("Left out with the other installments of this debt.")
-                    rows_result[line["_row"]]["message"] = flat_errors[line["_row"]]
+                    rows_result[line["_row"]].update(status="error", message=flat_errors[line["_row"]])
             progress(len(records), total)
             opts["_rows_total"] = len(records)
             self._import_write(good, opts, counts, rows_result)
@@ -289,6 +369,23 @@ class CollectionPortfolio(models.Model):
             "imported": write,
             "warnings": warnings,
         }
+
+    @api.model
+    def _import_check_options(self, opts):
+        """Refuse an option value the import does not know, naming the
+        accepted ones."""
+        for option, accepted in OPTION_VALUES.items():
+            value = opts.get(option)
+            # == rather than hashing: an API caller may send any structure
+            if not any(value == choice and type(value) is type(choice) for choice in accepted):
+                raise UserError(
+                    _(
+                        "The import option %(option)s cannot be %(value)s; accepted values: %(accepted)s.",
+                        option=option,
+                        value=import_parser.excerpt(repr(value)),
+                        accepted=", ".join(repr(choice) for choice in accepted),
+                    )
+                )
 
     @api.model
     def _import_lookups(self):
@@ -348,8 +445,13 @@ class CollectionPortfolio(models.Model):
             return result
 
         line = dict(debtor, _row=record["_row"])
-        line["installment_ref"] = get(record.get("installment_ref"))
-        line["contract_ref"] = get(record.get("contract_ref"))
+        for key in ("installment_ref", "contract_ref"):
+            value = line[key] = get(record.get(key))
+            # the usual reference is short and printable: nothing more to check
+            if len(value) > TEXT_LIMITS[key] or not value.isprintable():
+                problem = import_parser.text_problem(value, TEXT_LIMITS[key])
+                if problem:
+                    messages.append(self._import_text_message(key, problem, value, lookups))
         line["date_due"] = parse("date", "due_date")
         if not line["date_due"] and not record.get("due_date"):
             messages.append(_("The due date is missing."))
@@ -358,6 +460,14 @@ class CollectionPortfolio(models.Model):
             messages.append(_("The installment amount is missing."))
         elif amount is not None and amount <= 0:
             messages.append(_("The installment amount must be positive."))
+        elif amount is not None and amount < lookups["min_amount"]:
+            messages.append(
+                _(
+                    "The installment amount %(amount)s is zero once rounded to %(currency)s.",
+                    amount=amount,
+                    currency=self.currency_id.name,
+                )
+            )
         line["amount"] = amount
         line["debt_amount"] = parse("amount", "debt_amount")
         line["debt_since"] = parse("date", "debt_since")
@@ -367,7 +477,7 @@ class CollectionPortfolio(models.Model):
         if currency_code:
             currency = lookups["currencies"].get(currency_code)
             if not currency:
-                messages.append(_("Unknown currency '%s'.", currency_code))
+                messages.append(_("Unknown currency '%s'.", import_parser.excerpt(currency_code)))
             elif currency != self.currency_id:
                 messages.append(
                     _(
@@ -383,6 +493,15 @@ class CollectionPortfolio(models.Model):
         """Check and convert the debtor's columns of a row: (values,
         [error messages])."""
         messages = []
+        # text too long for its column or holding control characters is
+        # reported and goes through no other check
+        bad = set()
+        for key, value in raw.items():
+            if len(value) > TEXT_LIMITS[key] or not value.isprintable():
+                problem = import_parser.text_problem(value, TEXT_LIMITS[key])
+                if problem:
+                    messages.append(self._import_text_message(key, problem, value, lookups))
+                    bad.add(key)
         line = {
             "partner_name": raw["partner_name"],
             "vat": raw["vat"],
@@ -396,29 +515,29 @@ class CollectionPortfolio(models.Model):
             lookups["company_country"] = self.company_id.country_id
         country = lookups["company_country"]
         if raw["country"]:
-            country = lookups["countries"].get(import_parser.normalize_header(raw["country"]))
-            if not country:
-                messages.append(_("Unknown country '%s'.", raw["country"]))
+            country = "country" not in bad and lookups["countries"].get(import_parser.normalize_header(raw["country"]))
+            if not country and "country" not in bad:
+                messages.append(_("Unknown country '%s'.", import_parser.excerpt(raw["country"])))
         line["country_id"] = country.id if country and raw["country"] else False
         line["state_id"] = False
         if raw["state"] and country:
             state = lookups["states"].get((country.id, import_parser.normalize_header(raw["state"])))
             line["state_id"] = state.id if state else False
         line["state_name"] = raw["state"]
-        if line["vat"] and country:
+        if line["vat"] and country and "vat" not in bad:
             line["vat"], vat_error = self._import_check_vat(line["vat"], country)
             if vat_error:
                 messages.append(vat_error)
         for key in ("street", "city", "zip", "contacts", "notes"):
             line[key] = raw[key]
         line["email"] = False
-        if raw["email"]:
+        if raw["email"] and "email" not in bad:
             line["email"] = _normalize_email(raw["email"])
             if not line["email"]:
-                messages.append(_("'%s' is not an e-mail address.", raw["email"]))
+                messages.append(_("'%s' is not an e-mail address.", import_parser.excerpt(raw["email"])))
         phones = []
         for number, key in enumerate(("phone1", "phone2", "phone3"), start=1):
-            if not raw[key]:
+            if not raw[key] or key in bad:
                 continue
             formatted = _phone_e164(raw[key], country)
             if formatted:
@@ -428,7 +547,7 @@ class CollectionPortfolio(models.Model):
                     _(
                         "Phone %(number)s '%(phone)s' is not a valid number%(country)s.",
                         number=number,
-                        phone=raw[key],
+                        phone=import_parser.excerpt(raw[key]),
                         country=_(" for %s", country.name) if country else "",
                     )
                 )
@@ -439,38 +558,64 @@ class CollectionPortfolio(models.Model):
     @api.model
     def _import_parse_message(self, exc):
         """The translated wording of a ParseError."""
+        value = import_parser.excerpt(exc.value)
+        largest = f"{import_parser.MAX_AMOUNT - 1:,}"
         messages = {
             "encoding": _("The file is not text in a known encoding."),
             "workbook": _("The file is not a readable XLSX workbook."),
-            "amount": _("'%s' is not an amount.", exc.value),
-            "date": _("'%s' is not a date (expected e.g. 2026-03-31 or 31/03/2026).", exc.value),
-            "integer": _("'%s' is not a whole number.", exc.value),
+            "csv": _("The CSV file cannot be read (line %s).", value),
+            "amount": _("'%s' is not an amount.", value),
+            "amount_range": _(
+                "'%(value)s' is too large an amount (at most %(max)s).",
+                value=value,
+                max=largest,
+            ),
+            "date": _("'%s' is not a date (expected e.g. 2026-03-31 or 31/03/2026).", value),
+            "date_range": _(
+                "'%(value)s' is not a date between %(min)s and %(max)s.",
+                value=value,
+                min=import_parser.MIN_DATE.year,
+                max=import_parser.MAX_DATE.year,
+            ),
+            "integer": _("'%s' is not a whole number.", value),
+            "integer_range": _(
+                "'%(value)s' is not a whole number between 0 and %(max)s.", value=value, max=import_parser.MAX_INTEGER
+            ),
         }
         return messages.get(exc.kind, str(exc))
 
     @api.model
+    def _import_text_message(self, key, problem, value, lookups):
+        """The translated wording of a ``text_problem`` of a column."""
+        label = lookups["labels"].get(key, key)
+        if problem == "length":
+            return _(
+                "%(column)s: %(length)s characters, more than the %(limit)s accepted.",
+                column=label,
+                length=len(value),
+                limit=TEXT_LIMITS[key],
+            )
+        return _(
+            "%(column)s: '%(value)s' holds control characters, which cannot be stored.",
+            column=label,
+            value=import_parser.excerpt(value),
+        )
+
+    @api.model
     def _import_check_vat(self, vat, country):
-        """Compact and check a tax ID with python-stdnum where it knows the
-        country's format; return (value to store, error message or None)."""
-        try:
-            from stdnum import get_cc_module
-        except ImportError:  # pragma: no cover - stdnum is an Odoo requirement
-            return vat, None
-        code = (country.code or "").lower()
-        module = None
-        for kind in ("vat", "nit", "ruc", "rut", "rfc", "cuit"):
-            module = get_cc_module(code, kind)
-            if module:
-                break
-        if not module:
-            return vat, None
-        number = vat
-        if vat[:2].upper() == country.code and not vat[:3].isdigit():
-            number = vat[2:]
-        try:
-            return module.validate(number), None
-        except Exception:  # stdnum raises several ValidationError subclasses
-            return vat, _("Tax ID '%(vat)s' is not valid for %(country)s.", vat=vat, country=country.name)
+        """Compact and check a debtor's national ID: valid when any personal
+        or company number format python-stdnum knows for the country accepts
+        it (``tools.national_id``); kept as given for a country it does not
+        know. Return (value to store, error message or None)."""
+        value, _id_format, tried = national_id.check(vat, country.code)
+        if tried:
+            return vat, _(
+                "Tax ID '%(vat)s' is not valid for %(country)s. Formats tried: %(formats)s.",
+                vat=vat,
+                country=country.name,
+                formats=", ".join(tried),
+            )
+        return value, None
 
     def _import_check_groups(self, lines, errors):
         """Checks across rows: duplicate references, installments that do not
@@ -487,7 +632,7 @@ class CollectionPortfolio(models.Model):
                     errors[line["_row"]].append(
                         _(
                             "The installment reference %(ref)s is already on row %(row)s.",
-                            ref=line["installment_ref"],
+                            ref=import_parser.excerpt(line["installment_ref"]),
                             row=seen_refs[key],
                         )
                     )
@@ -540,7 +685,11 @@ class CollectionPortfolio(models.Model):
                     )
             # installments without a number are numbered by due date within their debt
             if any(line["sequence"] is None for line in group_lines):
-                for index, line in enumerate(sorted(group_lines, key=lambda x: (x["date_due"], x["_row"])), 1):
+                # a row whose due date did not parse (rejected) sorts last
+                by_date = sorted(
+                    group_lines, key=lambda x: (x["date_due"] is None, x["date_due"] or date.min, x["_row"])
+                )
+                for index, line in enumerate(by_date, 1):
                     if line["sequence"] is None:
                         line["sequence"] = index
             for line in group_lines:

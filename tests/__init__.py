@@ -10,9 +10,12 @@ from . import test_day_one
 from . import test_dispute
 from . import test_distribution
 from . import test_distribution_tools
+from . import test_header_matching
 from . import test_import
+from . import test_import_robustness
 from . import test_interaction
 from . import test_invoice_sync
+from . import test_national_id
 from . import test_payment
 from . import test_payment_concurrency
 from . import test_promise

@@ -8,6 +8,7 @@ Pure functions, no database access: the import engine on
 import csv
 import io
 import logging
+import math
 import re
 import unicodedata
 from datetime import date
@@ -18,7 +19,10 @@ from decimal import Decimal
 from decimal import InvalidOperation
 
 # Canonical columns of a creditor file, with the header names recognised in
-# English and Spanish (compared without accents, case, spaces or punctuation).
+# English, Spanish, Portuguese, French and Bulgarian. Headers are compared
+# as words (``header_tokens``): case, accents, punctuation, word order,
+# little words ("de", "of", "на") and the ways of writing "number" ("Nro",
+# "N°", "#", "Número") do not matter, so "CUOTA NRO" is "Número de cuota".
 COLUMNS = {
     # debtor
     "partner_name": (
@@ -29,44 +33,118 @@ COLUMNS = {
         "customer",
         "customer name",
         "client",
+        "client name",
+        "borrower",
+        "borrower name",
+        "account holder",
+        "account name",
+        "company name",
         "nombre",
         "nombre completo",
         "nombres",
+        "nombres y apellidos",
+        "apellidos y nombres",
         "deudor",
         "nombre deudor",
+        "nombre del deudor",
         "cliente",
+        "nombre cliente",
+        "nombre del cliente",
         "razon social",
+        "nombre o razon social",
         "titular",
+        "socio",
+        "nome",
+        "nome completo",
+        "devedor",
+        "nome do devedor",
+        "nome do cliente",
+        "sacado",
+        "nom",
+        "nom complet",
+        "debiteur",
+        "nom du debiteur",
+        "nom du client",
+        "raison sociale",
+        "titulaire",
+        "име",
+        "имена",
+        "трите имена",
+        "име на длъжника",
+        "длъжник",
+        "клиент",
+        "име на клиента",
+        "наименование",
     ),
     "vat": (
         "tax id",
         "taxid",
+        "tax id number",
+        "tax number",
+        "tin",
+        "national id",
+        "personal id",
         "vat",
         "vat number",
+        "ssn",
+        "ein",
+        "identification",
+        "id number",
         "nit",
         "ruc",
         "ci",
         "cedula",
+        "cedula de identidad",
+        "numero de cedula",
         "dni",
-        "rfc",
+        "nie",
         "nif",
+        "cif",
+        "rfc",
+        "curp",
         "cuit",
+        "cuil",
         "rut",
-        "identification",
-        "id number",
+        "run",
+        "cui",
+        "rif",
+        "rnc",
         "documento",
         "numero documento",
+        "documento de identidad",
         "identificacion",
+        "numero de identificacion",
+        "cpf",
+        "cnpj",
+        "nipc",
+        "contribuinte",
+        "numero de contribuinte",
+        "siren",
+        "siret",
+        "nir",
+        "numero fiscal",
+        "identifiant fiscal",
+        "numero de tva",
         "eik",
         "egn",
+        "pnf",
+        "егн",
+        "еик",
+        "лнч",
+        "булстат",
+        "идентификационен номер",
     ),
     "partner_ref": (
         "customer ref",
         "customer reference",
+        "customer number",
         "client id",
+        "client number",
+        "client ref",
         "customer id",
         "debtor id",
         "debtor ref",
+        "debtor number",
         "external reference",
         "external ref",
         "creditor reference",
@@ -74,29 +152,142 @@ COLUMNS = {
         "id cliente",
         "referencia cliente",
         "cod cliente",
+        "numero de cliente",
         "referencia externa",
         "codigo deudor",
+        "codigo socio",
+        "codigo do cliente",
+        "referencia do cliente",
+        "reference client",
+        "code client",
+        "numero client",
+        "identifiant client",
+        "клиентски номер",
+        "номер на клиента",
+        "код на клиента",
+        "клиентски код",
     ),
-    "street": ("address", "street", "direccion", "calle", "domicilio"),
-    "city": ("city", "town", "ciudad", "municipio", "localidad"),
-    "state": ("state", "province", "region", "county", "departamento", "provincia", "estado"),
-    "zip": ("zip", "zip code", "postal code", "postcode", "codigo postal", "cp"),
-    "country": ("country", "country code", "pais", "codigo pais"),
+    "street": (
+        "address",
+        "address line 1",
+        "street address",
+        "street",
+        "direccion",
+        "direccion domicilio",
+        "calle",
+        "domicilio",
+        "endereco",
+        "logradouro",
+        "rua",
+        "morada",
+        "adresse",
+        "rue",
+        "адрес",
+        "улица",
+    ),
+    "city": (
+        "city",
+        "town",
+        "ciudad",
+        "municipio",
+        "localidad",
+        "canton",
+        "cidade",
+        "localidade",
+        "ville",
+        "commune",
+        "localite",
+        "град",
+        "населено място",
+    ),
+    "state": (
+        "state",
+        "province",
+        "region",
+        "county",
+        "departamento",
+        "provincia",
+        "estado",
+        "uf",
+        "distrito",
+        "departement",
+        "област",
+    ),
+    "zip": (
+        "zip",
+        "zip code",
+        "zipcode",
+        "postal code",
+        "postcode",
+        "codigo postal",
+        "cp",
+        "cep",
+        "code postal",
+        "пощенски код",
+    ),
+    "country": ("country", "country code", "pais", "codigo pais", "pays", "държава", "страна"),
     "phone1": (
         "phone",
         "phone 1",
-        "phone1",
+        "phone number",
         "telephone",
+        "telephone number",
         "mobile",
+        "mobile phone",
         "cell",
+        "cell phone",
         "telefono",
         "telefono 1",
+        "telefono celular",
+        "telefono movil",
+        "telefono domicilio",
+        "telefono fijo",
+        "telefono trabajo",
+        "telefono oficina",
+        "home phone",
+        "work phone",
         "celular",
         "movil",
+        "telefone",
+        "telemovel",
+        "portable",
+        "телефон",
+        "мобилен",
+        "мобилен телефон",
     ),
-    "phone2": ("phone 2", "phone2", "telephone 2", "telefono 2", "celular 2", "movil 2"),
-    "phone3": ("phone 3", "phone3", "telephone 3", "telefono 3", "celular 3", "movil 3"),
-    "email": ("email", "e-mail", "mail", "correo", "correo electronico"),
+    "phone2": (
+        "phone 2",
+        "telephone 2",
+        "mobile 2",
+        "telefono 2",
+        "celular 2",
+        "movil 2",
+        "telefone 2",
+        "телефон 2",
+    ),
+    "phone3": (
+        "phone 3",
+        "telephone 3",
+        "mobile 3",
+        "telefono 3",
+        "celular 3",
+        "movil 3",
+        "telefone 3",
+        "телефон 3",
+    ),
+    "email": (
+        "email",
+        "e-mail",
+        "email address",
+        "mail",
+        "correo",
+        "correo electronico",
+        "courriel",
+        "adresse email",
+        "имейл",
+        "е-мейл",
+        "електронна поща",
+    ),
     "contacts": (
         "contact",
         "contacts",
@@ -106,32 +297,101 @@ COLUMNS = {
         "contactos",
         "persona de contacto",
         "referencias personales",
+        "contato",
+        "contatos",
+        "pessoa de contato",
+        "personne a contacter",
+        "interlocuteur",
+        "лице за контакт",
+        "лица за контакт",
+        "контакт",
     ),
-    "notes": ("notes", "note", "comments", "remarks", "notas", "observaciones", "comentarios"),
+    "notes": (
+        "notes",
+        "note",
+        "comment",
+        "comments",
+        "remarks",
+        "notas",
+        "observaciones",
+        "observacion",
+        "comentarios",
+        "observacoes",
+        "obs",
+        "remarques",
+        "commentaires",
+        "observations",
+        "бележки",
+        "забележка",
+        "забележки",
+        "коментар",
+    ),
     # debt
     "debt_amount": (
         "amount owed",
         "debt",
         "debt amount",
         "total debt",
+        "total due",
+        "total owed",
+        "outstanding",
+        "outstanding balance",
+        "outstanding amount",
         "balance",
         "total",
         "monto adeudado",
         "deuda",
         "monto deuda",
+        "monto total",
+        "valor adeudado",
+        "valor deuda",
+        "total adeudado",
         "saldo",
+        "saldo deudor",
+        "saldo pendiente",
         "deuda total",
         "saldo total",
+        "valor total",
+        "valor da divida",
+        "divida",
+        "saldo devedor",
+        "valor devido",
+        "divida total",
+        "montant du",
+        "dette",
+        "montant de la dette",
+        "solde",
+        "encours",
+        "montant total",
+        "дълг",
+        "задължение",
+        "общо задължение",
+        "дължима сума",
+        "сума на дълга",
     ),
     "debt_since": (
         "debt since",
         "since",
         "origination date",
         "default date",
+        "delinquent since",
+        "overdue since",
         "fecha deuda",
         "deuda desde",
         "fecha mora",
+        "fecha inicio mora",
+        "en mora desde",
+        "mora desde",
+        "vencido desde",
         "fecha de origen",
+        "data da divida",
+        "em atraso desde",
+        "inadimplente desde",
+        "date de la dette",
+        "impaye depuis",
+        "date d impaye",
+        "просрочие от",
+        "дата на просрочие",
     ),
     "installment_count": (
         "installments",
@@ -139,38 +399,81 @@ COLUMNS = {
         "installment count",
         "cuotas",
         "numero de cuotas",
-        "nro cuotas",
+        "cantidad de cuotas",
         "total cuotas",
+        "parcelas",
+        "numero de parcelas",
+        "quantidade de parcelas",
+        "total de parcelas",
+        "prestacoes",
+        "nombre d echeances",
+        "nombre de mensualites",
+        "брой вноски",
+        "вноски",
     ),
     "installment_number": (
         "installment",
         "installment number",
-        "installment no",
         "sequence",
+        "payment number",
         "cuota",
-        "nro cuota",
-        "numero cuota",
-        "no cuota",
+        "numero de cuota",
+        "dividendo",
+        "numero de dividendo",
         "secuencia",
+        "parcela",
+        "numero da parcela",
+        "prestacao",
+        "numero d echeance",
+        "numero de mensualite",
+        "вноска",
+        "номер на вноска",
     ),
     "due_date": (
         "due date",
         "due",
+        "payment due date",
         "maturity",
         "maturity date",
         "fecha vencimiento",
         "vencimiento",
         "fecha de vencimiento",
+        "fecha vencimiento cuota",
+        "vencimiento cuota",
+        "fecha limite de pago",
+        "data de vencimento",
+        "vencimento",
+        "date d echeance",
+        "echeance",
+        "date limite",
+        "падеж",
+        "дата на падеж",
+        "падежна дата",
     ),
     "installment_amount": (
         "installment amount",
         "amount",
         "amount due",
+        "payment amount",
         "valor cuota",
         "monto cuota",
+        "importe cuota",
+        "valor dividendo",
+        "valor a pagar",
+        "monto a pagar",
         "importe",
         "monto",
         "valor",
+        "valor da parcela",
+        "valor da prestacao",
+        "montante",
+        "montant",
+        "montant echeance",
+        "mensualite",
+        "montant mensualite",
+        "сума",
+        "сума на вноска",
+        "размер на вноска",
     ),
     "installment_ref": (
         "installment ref",
@@ -179,27 +482,81 @@ COLUMNS = {
         "document number",
         "invoice",
         "invoice number",
+        "bill number",
         "referencia cuota",
         "documento cuota",
         "factura",
         "numero factura",
+        "comprobante",
+        "numero comprobante",
         "letra",
+        "fatura",
+        "numero da fatura",
+        "nota fiscal",
+        "boleto",
+        "facture",
+        "numero de facture",
+        "reference echeance",
+        "piece",
+        "фактура",
+        "номер на фактура",
     ),
     "contract_ref": (
         "contract",
         "contract ref",
         "contract number",
+        "contract id",
         "product",
         "account number",
         "loan",
+        "loan number",
+        "loan id",
+        "agreement",
+        "agreement number",
+        "operation number",
         "contrato",
         "producto",
         "numero contrato",
+        "operacion",
+        "numero operacion",
         "obligacion",
         "numero obligacion",
         "credito",
+        "numero credito",
+        "prestamo",
+        "numero prestamo",
+        "numero de cuenta",
+        "tarjeta",
+        "numero de tarjeta",
+        "numero do contrato",
+        "produto",
+        "operacao",
+        "numero da operacao",
+        "contrat",
+        "numero de contrat",
+        "numero du contrat",
+        "dossier",
+        "numero de dossier",
+        "pret",
+        "numero de pret",
+        "produit",
+        "договор",
+        "номер на договор",
+        "кредит",
+        "партида",
+        "продукт",
     ),
-    "currency": ("currency", "currency code", "moneda", "divisa"),
+    "currency": (
+        "currency",
+        "currency code",
+        "moneda",
+        "tipo de moneda",
+        "divisa",
+        "moeda",
+        "devise",
+        "monnaie",
+        "валута",
+    ),
 }
 COLUMN_LABELS = {
     "partner_name": "Debtor name",
@@ -265,13 +622,46 @@ DATE_FORMAT_CHOICES = [
     ("ymd", "Year-Month-Day"),
 ]
 EXCEL_EPOCH = date(1899, 12, 30)
+# what a cell may hold: amounts below MAX_AMOUNT (exact to the cent as
+# floats), dates between MIN_DATE and MAX_DATE, whole numbers up to
+# MAX_INTEGER (an integer column)
+MAX_AMOUNT = Decimal(10) ** 13
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
+MAX_INTEGER = 999_999_999
+# the longest text kept per column: names, references and e-mails end in
+# indexed columns (a btree entry holds at most ~2700 bytes, 4 per character)
+TEXT_LIMITS = {
+    "partner_name": 256,
+    "vat": 64,
+    "partner_ref": 128,
+    "street": 256,
+    "city": 128,
+    "state": 128,
+    "zip": 32,
+    "country": 64,
+    "phone1": 64,
+    "phone2": 64,
+    "phone3": 64,
+    "email": 254,
+    "contacts": 1_000_000,
+    "notes": 1_000_000,
+    "installment_ref": 128,
+    "contract_ref": 128,
+    "currency": 64,
+}
+# C0 control characters but tab, newline and carriage return, and lone
+# surrogates (only an API caller can send those): not stored
+_CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_SCIENTIFIC = re.compile(r"\d\s*[eE][+-]?\d")
+_LONG_WORD = re.compile(rb"([A-Za-z\x80-\xff]{32})[A-Za-z\x80-\xff]+")
 _logger = logging.getLogger(__name__)
 
 
 class ParseError(ValueError):
     """A value or file that cannot be read. ``kind`` (encoding, workbook,
-    amount, date, integer) and ``value`` let the caller word a translated
-    message; ``str()`` gives an English one."""
+    csv, amount, amount_range, date, date_range, integer, integer_range)
+    and ``value`` let the caller word a translated message; ``str()``
+    gives an English one."""
 
     MESSAGES = {
         "encoding": "The file is not text in a known encoding.",
@@ -279,13 +669,35 @@ class ParseError(ValueError):
         "amount": "'%s' is not an amount.",
         "date": "'%s' is not a date (expected e.g. 2026-03-31 or 31/03/2026).",
         "integer": "'%s' is not a whole number.",
+        "amount_range": "'%s' is too large an amount.",
+        "date_range": "'%s' is not a date between 1900 and 2199.",
+        "integer_range": "'%s' is not a whole number between 0 and 999999999.",
+        "csv": "The CSV file cannot be read (line %s).",
     }
 
     def __init__(self, kind, value=None):
         self.kind = kind
         self.value = value
         message = self.MESSAGES[kind]
-        super().__init__(message % (value,) if "%s" in message else message)
+        super().__init__(message % (excerpt(value),) if "%s" in message else message)
+
+
+def excerpt(value, size=60):
+    """A cell's value as an error message quotes it: at most ``size``
+    characters, control characters shown as "?"."""
+    text = _CONTROL_CHARACTERS.sub("?", value if isinstance(value, str) else clean(value))
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def text_problem(value, limit):
+    """Why a cleaned text cannot be stored: "length" beyond ``limit``
+    characters, "control" for control characters; None when it can."""
+    if len(value) > limit:
+        return "length"
+    # most cells are printable: the search runs only on the others
+    if not value.isprintable() and _CONTROL_CHARACTERS.search(value):
+        return "control"
+    return None
 
 
 def normalize_header(text):
@@ -294,24 +706,166 @@ def normalize_header(text):
     return re.sub(r"\bn[o°º]\b", "no", text)
 
 
-_SYNONYMS = {normalize_header(name): key for key, names in COLUMNS.items() for name in names}
+# words written in several ways, folded into one before headers are compared
+_WORD_ALIASES = {
+    "no": ("nro", "nr", "num", "numero", "number", "nbr", "n", "nummer", "номер"),
+    "mail": ("email",),
+    "telefono": ("tel", "telf", "tlf", "tfno", "fono", "telef"),
+    "celular": ("cel",),
+    "vencimiento": ("venc", "vcto", "vto", "vencto"),
+    "fecha": ("fec", "fch", "f"),
+    "data": ("dt",),
+    "direccion": ("dir", "direc"),
+    "operacion": ("op", "oper"),
+    "codigo": ("cod",),
+    "ref": ("reference", "referencia"),
+    "cantidad": ("cant",),
+    "quantidade": ("qtd", "qtde"),
+    "identificacion": ("ident", "identif"),
+    "valor": ("vlr",),
+    "installment": ("instalment",),
+    "installments": ("instalments",),
+    "брой": ("бр",),
+}
+# little words a header may have or not: "Fecha de vencimiento", "Date d'échéance"
+_STOP_WORDS = frozenset(
+    "de del la el los las lo of the do da dos das d l le les a al en em y e and et para pour por "
+    "o ou or на за и или".split()
+)
+# between alternatives of one column: "RUC/CI", "CPF ou CNPJ", "ЕГН или ЕИК"
+_ALTERNATIVES = re.compile(r"\s*[/|\\]\s*|\s+(?:o|ou|or|или)\s+", re.IGNORECASE)
+
+
+def _header_words(text):
+    """The words of a header: lowercase, without accents, split at anything
+    but letters and digits and between letters and digits ("Phone1")."""
+    text = re.sub(r"\b[nN]\s*[°º]", " no ", str(text or "")).replace("#", " no ").replace("№", " no ")
+    text = "".join(c for c in unicodedata.normalize("NFKD", text).casefold() if not unicodedata.combining(c))
+    return re.findall(r"\d+|[^\W\d_]+", text)
+
+
+_WORD_FOLD = {word: canonical for canonical, words in _WORD_ALIASES.items() for word in words}
+
+
+def header_tokens(text):
+    """A header as a set of canonical words: case, accents, punctuation,
+    word order, little words and the ways of writing "number" ("Nro", "N°",
+    "#", "Número") aside. ``header_tokens("CUOTA NRO") ==
+    header_tokens("Número de cuota")``."""
+    words = (_WORD_FOLD.get(word, word) for word in _header_words(text))
+    return frozenset(word for word in words if word not in _STOP_WORDS)
+
+
+def _token_synonyms():
+    """{token set: key} of the names in COLUMNS, and the token sets that two
+    keys share (left out: they would be a guess)."""
+    keys = {}
+    for key, names in COLUMNS.items():
+        for name in names:
+            tokens = header_tokens(name)
+            if tokens:
+                keys.setdefault(tokens, set()).add(key)
+    synonyms = {tokens: next(iter(found)) for tokens, found in keys.items() if len(found) == 1}
+    return synonyms, {tokens for tokens, found in keys.items() if len(found) > 1}
+
+
+def _spelling(text):
+    """A header as ``normalize_header`` writes it, or "" when that would drop
+    letters (Cyrillic): such headers are compared by their words only."""
+    folded = unicodedata.normalize("NFKD", str(text or ""))
+    if any(char.isalpha() and not char.isascii() for char in folded if not unicodedata.combining(char)):
+        return ""
+    return normalize_header(text)
+
+
+_SYNONYMS = {_spelling(name): key for key, names in COLUMNS.items() for name in names if _spelling(name)}
+_TOKEN_SYNONYMS, _AMBIGUOUS_TOKENS = _token_synonyms()
+# a column recognised as the first phone when that is taken is the next one
+_OVERFLOW = {"phone1": ("phone2", "phone3")}
+
+
+def _alternatives_key(header, synonyms):
+    """The key of a header naming one column in several ways ("RUC/CI",
+    "Cédula o NIT", "CPF-CNPJ"): every alternative, or else every word,
+    is a name of the same column."""
+    parts = [tokens for tokens in map(header_tokens, _ALTERNATIVES.split(str(header or ""))) if tokens]
+    if len(parts) < 2:
+        parts = [frozenset((word,)) for word in header_tokens(header)]
+    if len(parts) < 2:
+        return None
+    keys = {synonyms.get(tokens) for tokens in parts}
+    return keys.pop() if len(keys) == 1 and None not in keys else None
+
+
+def _saved_lookups(saved):
+    """A template's {header: key} as lookups by normalised header and by words."""
+    items = [(name, key) for name, key in (saved or {}).items() if key]
+    return (
+        {_spelling(name): key for name, key in items if _spelling(name)},
+        {header_tokens(name): key for name, key in items if header_tokens(name)},
+    )
+
+
+def recognise_header(header, saved=None):
+    """The key of one header and how sure that is, as ``(level, key)``
+    (lower is surer), or ``(None, None)``:
+
+    0. the creditor's template (``saved``: header → key) names it,
+    1. the template names the same words,
+    2. a built-in name written the same way (case, accents, punctuation aside),
+    3. a built-in name with the same words (``header_tokens``),
+    4. alternatives that all name one column ("RUC/CI").
+    """
+    return _recognise(header, _saved_lookups(saved))
+
+
+def _recognise(header, lookups):
+    saved_exact, saved_tokens = lookups
+    spelling, tokens = _spelling(header), header_tokens(header)
+    if not tokens:
+        return None, None
+    found = (
+        saved_exact.get(spelling) if spelling else None,
+        saved_tokens.get(tokens),
+        _SYNONYMS.get(spelling) if spelling else None,
+        _TOKEN_SYNONYMS.get(tokens),
+    )
+    for level, key in enumerate(found):
+        if key:
+            return level, key
+    key = _alternatives_key(header, _TOKEN_SYNONYMS)
+    return (4, key) if key else (None, None)
 
 
 def match_headers(headers, saved=None):
     """Map each column index to a canonical key.
 
-    ``saved`` (a template) maps normalised header names to keys and wins over
-    the built-in names. A key is given to the first column that claims it.
+    ``saved`` (a template) maps header names to keys and wins over the
+    built-in names (``recognise_header`` gives each header a key and a
+    level of certainty). A key is given once: to the surest claim, between
+    equally sure ones to the first column; a column whose key is taken stays
+    unmapped (two columns are never read into one field), except a second
+    and third phone column, which become Phone 2 and Phone 3.
     """
-    saved = {normalize_header(k): v for k, v in (saved or {}).items()}
-    mapping, taken = {}, set()
+    lookups = _saved_lookups(saved)
+    claims = []
     for index, header in enumerate(headers):
-        norm = normalize_header(header)
-        key = saved.get(norm) or _SYNONYMS.get(norm)
-        if key and key not in taken:
-            mapping[index] = key
-            taken.add(key)
-    return mapping
+        level, key = _recognise(header, lookups)
+        if key:
+            claims.append((level, index, key))
+    mapping, taken, left = {}, set(), []
+    for _level, index, key in sorted(claims):
+        if key in taken:
+            left.append((index, key))
+            continue
+        mapping[index] = key
+        taken.add(key)
+    for index, key in sorted(left):
+        spare = next((other for other in _OVERFLOW.get(key, ()) if other not in taken), None)
+        if spare:
+            mapping[index] = spare
+            taken.add(spare)
+    return dict(sorted(mapping.items()))
 
 
 def decode_text(data):
@@ -325,7 +879,9 @@ def decode_text(data):
     try:
         import chardet
 
-        guess = chardet.detect(data[:200000]).get("encoding")
+        # chardet takes time quadratic in the length of a word: a sample,
+        # its words cut to 32 bytes (a 200 KB cell of letters took minutes)
+        guess = chardet.detect(_LONG_WORD.sub(rb"\1", data[:65536])).get("encoding")
     except ImportError:  # pragma: no cover - chardet is an Odoo requirement
         guess = None
     for encoding in filter(None, (guess, "cp1252", "latin-1")):
@@ -337,7 +893,8 @@ def decode_text(data):
 
 
 def sniff_delimiter(text):
-    sample = "\n".join(text.splitlines()[:20])
+    # the first lines, of the first 64 KiB (the sniffer's patterns slow down on long lines)
+    sample = "\n".join(text[:65536].splitlines()[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -346,9 +903,19 @@ def sniff_delimiter(text):
 
 
 def read_csv(data):
+    """The rows of a CSV file: any line ending (a lone carriage return
+    too), cells as long as the file."""
     text, encoding = decode_text(data)
     delimiter = sniff_delimiter(text)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    # the csv module refuses a cell over 128 KiB unless told otherwise (a
+    # process-wide limit: raised, never lowered)
+    if len(text) > csv.field_size_limit():
+        csv.field_size_limit(len(text))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ParseError("csv", reader.line_num) from exc
     return rows, {"encoding": encoding, "delimiter": delimiter}
 
 
@@ -356,18 +923,19 @@ def read_xlsx(data):
     """Every non-empty sheet of a workbook as {sheet name: rows}."""
     import openpyxl
 
+    # openpyxl raises many types for a bad file, while opening or reading it
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a bad file
+        sheets = {}
+        for sheet in workbook.worksheets:
+            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            while rows and not any(cell not in (None, "") for cell in rows[-1]):
+                rows.pop()
+            if rows:
+                sheets[sheet.title] = rows
+        workbook.close()
+    except Exception as exc:  # noqa: BLE001 - any failure is an unreadable workbook
         raise ParseError("workbook", str(exc)) from exc
-    sheets = {}
-    for sheet in workbook.worksheets:
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-        while rows and not any(cell not in (None, "") for cell in rows[-1]):
-            rows.pop()
-        if rows:
-            sheets[sheet.title] = rows
-    workbook.close()
     return sheets
 
 
@@ -376,11 +944,16 @@ def is_xlsx(data, filename=""):
 
 
 def clean(value):
+    """A cell as text, trimmed; NUL characters (padding of some exports,
+    never storable) dropped."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.strip()
 
 
 def parse_amount(value, decimal_separator="auto"):
@@ -389,8 +962,22 @@ def parse_amount(value, decimal_separator="auto"):
     if value is None or value == "":
         return None
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return Decimal(str(value))
-    text = re.sub(r"[^\d,.\-()]", "", str(value).strip())
+        amount = Decimal(value) if isinstance(value, int) else Decimal(str(value))
+        if not amount.is_finite():
+            raise ParseError("amount", value)
+    else:
+        amount = _parse_amount_text(value, decimal_separator)
+    if abs(amount) >= MAX_AMOUNT:
+        raise ParseError("amount_range", value)
+    return amount
+
+
+def _parse_amount_text(value, decimal_separator):
+    text = str(value).strip()
+    # Excel's scientific notation (1,23457E+21) lost the digits: no amount
+    if _SCIENTIFIC.search(text):
+        raise ParseError("amount", value)
+    text = re.sub(r"[^\d,.\-()]", "", text)
     negative = text.startswith("-") or (text.startswith("(") and text.endswith(")"))
     text = text.strip("-()")
     if not text or not re.search(r"\d", text):
@@ -428,6 +1015,15 @@ def parse_date(value, date_format="auto"):
     order. Return None for an empty cell."""
     if value is None or value == "":
         return None
+    if date_format != "auto" and date_format not in DATE_FORMATS:
+        raise ValueError(f"Unknown date format {date_format!r}")
+    result = _read_date(value, date_format)
+    if not MIN_DATE <= result <= MAX_DATE:
+        raise ParseError("date_range", value)
+    return result
+
+
+def _read_date(value, date_format):
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -438,7 +1034,7 @@ def parse_date(value, date_format="auto"):
         raise ParseError("date", value)
     text = str(value).strip()
     if re.fullmatch(r"\d{5}(\.0+)?", text):
-        return parse_date(float(text))
+        return _read_date(float(text), date_format)
     text = text.split("T")[0].split(" ")[0]
     orders = ("ymd", "dmy") if date_format == "auto" else (date_format,)
     if date_format == "auto" and re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", text):
@@ -453,14 +1049,28 @@ def parse_date(value, date_format="auto"):
 
 
 def parse_int(value):
+    """Read a whole number between 0 and MAX_INTEGER; None for an empty cell."""
     if value is None or value == "":
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
-        return int(value)
-    text = str(value).strip()
-    if re.fullmatch(r"\d+(\.0+)?", text):
-        return int(float(text))
-    raise ParseError("integer", value)
+    if isinstance(value, bool):
+        raise ParseError("integer", value)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, (float, Decimal)):
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        if not finite or value != int(value):
+            raise ParseError("integer", value)
+        number = int(value)
+    else:
+        match = re.fullmatch(r"0*(\d+)(?:\.0+)?", str(value).strip())
+        if not match:
+            raise ParseError("integer", value)
+        if len(match.group(1)) > len(str(MAX_INTEGER)):
+            raise ParseError("integer_range", value)
+        number = int(match.group(1))
+    if not 0 <= number <= MAX_INTEGER:
+        raise ParseError("integer_range", value)
+    return number
 
 
 def rows_to_records(rows, mapping, first_row_number=2):

@@ -27,6 +27,8 @@ from dateutil.relativedelta import relativedelta
 
 PERIODS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 12}
 METHODS = ("none", "flat", "french")
+# the longest plan: 50 years of monthly installments
+MAX_INSTALLMENTS = 600
 
 
 def _units(value, rounding):
@@ -47,12 +49,18 @@ def _equal_parts(total, count):
 def due_dates(first_due, count, frequency):
     """The ``count`` due dates from ``first_due``: every 7 or 14 days, or on
     the same day of each following month (the month's last day when it is
-    shorter)."""
-    if frequency == "weekly":
-        return [first_due + timedelta(days=7 * k) for k in range(count)]
-    if frequency == "biweekly":
-        return [first_due + timedelta(days=14 * k) for k in range(count)]
-    return [first_due + relativedelta(months=k) for k in range(count)]
+    shorter). Raises ValueError for more than MAX_INSTALLMENTS or a date
+    after the year 9999."""
+    if count > MAX_INSTALLMENTS:
+        raise ValueError("too_many")
+    try:
+        if frequency == "weekly":
+            return [first_due + timedelta(days=7 * k) for k in range(count)]
+        if frequency == "biweekly":
+            return [first_due + timedelta(days=14 * k) for k in range(count)]
+        return [first_due + relativedelta(months=k) for k in range(count)]
+    except (OverflowError, ValueError) as exc:  # beyond date.max
+        raise ValueError("beyond_calendar") from exc
 
 
 def amortize(principal, count, method, annual_rate, periods_per_year, rounding, fee_percent=0.0):
@@ -63,6 +71,8 @@ def amortize(principal, count, method, annual_rate, periods_per_year, rounding, 
     left after the installment)."""
     if count < 1:
         raise ValueError("A plan needs at least one installment.")
+    if count > MAX_INSTALLMENTS:
+        raise ValueError(f"A plan has at most {MAX_INSTALLMENTS} installments.")
     if method not in METHODS:
         raise ValueError(f"Unknown interest method {method!r}")
     financed = _units(principal, rounding)

@@ -1,0 +1,137 @@
+"""National identity and tax numbers of debtors, checked with python-stdnum.
+
+A creditor's file puts personal numbers (Ecuadorian cédula, Spanish DNI,
+Brazilian CPF…) and company numbers (RUC, CIF, CNPJ…) in one column. A
+number is accepted when any identity module python-stdnum has for the
+debtor's country validates it; its compact form (no spaces, dots or dashes)
+is what is stored.
+
+Pure functions, no database access: ``collection.portfolio`` calls them
+while importing, and they are tested on their own.
+"""
+
+import functools
+import importlib
+import pkgutil
+from collections import namedtuple
+
+# Modules of a country package that are no identity of a person or a company:
+# bank accounts, postal codes, payment and document references, securities,
+# property, meters, drugs, schools, pupils, patients; "us.atin" (a child
+# being adopted, and any 9 digits pass) and "us.tin" (the other US modules
+# together, ATIN included) are left out so an SSN or EIN is really checked.
+NOT_IDENTITY = frozenset(
+    {
+        "aic",
+        "bankaccount",
+        "brin",
+        "cbu",
+        "ccc",
+        "cups",
+        "esr",
+        "iban",
+        "kontonr",
+        "ncf",
+        "nhs",
+        "onderwijsnummer",
+        "postal_code",
+        "postcode",
+        "postleitzahl",
+        "postnummer",
+        "referenciacatastral",
+        "rtn",
+        "sedol",
+        "upn",
+        "us.atin",
+        "us.tin",
+        "wkn",
+    }
+)
+# the modules the import tried before any other (tax numbers), then the rest by name
+PREFERRED = ("vat", "nit", "ruc", "rut", "rfc", "cuit")
+# country codes that are Python keywords are suffixed in stdnum (stdnum.in_, stdnum.is_)
+RESERVED = ("in", "is", "if")
+
+IdFormat = namedtuple("IdFormat", "name label module")
+
+
+def _label(name, module):
+    """The short name of a number ("CI", "RUC", "DNI"): the start of the
+    module's description, or the module's name when that is long."""
+    description = (module.__doc__ or "").strip().split("\n", 1)[0].strip(" .")
+    short = description.split(" (", 1)[0].strip()
+    return short if short and len(short) <= 20 else name.upper()
+
+
+@functools.cache
+def identity_formats(country_code):
+    """The identity number formats python-stdnum knows for a country (ISO
+    code, any case): a tuple of ``IdFormat(name, label, module)``, empty
+    for a country it does not know. Imported once per country."""
+    code = (country_code or "").strip().lower()
+    if len(code) != 2 or not code.isalpha() or code == "eu":
+        return ()
+    package_name = f"stdnum.{code}_" if code in RESERVED else f"stdnum.{code}"
+    try:
+        package = importlib.import_module(package_name)
+    except ImportError:
+        return ()
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.ispkg
+        and not info.name.startswith("_")
+        and info.name not in NOT_IDENTITY
+        and f"{code}.{info.name}" not in NOT_IDENTITY
+    )
+    names.sort(key=lambda name: PREFERRED.index(name) if name in PREFERRED else len(PREFERRED))
+    formats = []
+    for name in names:
+        module = importlib.import_module(f"{package_name}.{name}")
+        if callable(getattr(module, "validate", None)) and callable(getattr(module, "compact", None)):
+            formats.append(IdFormat(name, _label(name, module), module))
+    return tuple(formats)
+
+
+@functools.cache
+def format_labels(country_code):
+    """The short names of a country's formats, e.g. ``("RUC", "CI")``."""
+    labels = []
+    for id_format in identity_formats(country_code):
+        if id_format.label not in labels:
+            labels.append(id_format.label)
+    return tuple(labels)
+
+
+def check(number, country_code):
+    """Check a national ID against every format of its country.
+
+    Return ``(value, id_format, tried)``:
+
+    * valid: the compact form, the ``IdFormat`` that validated it, ``()``;
+    * invalid: the number as given, ``None`` and the labels of the formats
+      tried;
+    * a country stdnum does not know (or none): the number as given,
+      ``None``, ``()``.
+
+    A country prefix (``EC1792060346001``, ``ES54362315K``) is accepted, and
+    so are the leading zeros a spreadsheet drops from a number typed as a
+    number (``102030400`` for the cédula ``0102030400``).
+    """
+    formats = identity_formats(country_code)
+    if not formats or not number:
+        return number, None, ()
+    candidates = [number]
+    prefix = (country_code or "").strip().upper()
+    stripped = number.strip()
+    if stripped[:2].upper() == prefix and stripped[2:].strip(" -."):
+        candidates.append(stripped[2:].lstrip(" -."))
+    if stripped.isdigit():
+        candidates += ["0" + stripped, "00" + stripped]
+    for candidate in candidates:
+        for id_format in formats:
+            try:
+                return id_format.module.validate(candidate), id_format, ()
+            except Exception:  # noqa: BLE001 - stdnum raises ValidationError, a few modules ValueError on odd input
+                continue
+    return number, None, format_labels(country_code)
