@@ -2,7 +2,7 @@
     "name": "Debt Collection",
     "summary": "Collections for overdue receivables and creditor portfolios: "
     "cases, installments, collectors' work list, interactions, promises, disputes, contact rules",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",

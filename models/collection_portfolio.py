@@ -139,6 +139,7 @@ class CollectionPortfolio(models.Model):
                         ("id", "!=", portfolio.id),
                         ("kind", "=", "internal"),
                         ("state", "=", "active"),
+                        ("active", "=", True),
                         ("company_id", "=", portfolio.company_id.id),
                     ]
                 )

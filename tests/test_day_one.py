@@ -3,6 +3,7 @@ the install (or from its creation) through an automatic internal portfolio,
 without a manager having to create one; Settings turn it off and set the
 days overdue before an invoice enters collection."""
 
+import importlib.util
 from datetime import timedelta
 
 from psycopg2 import IntegrityError
@@ -13,6 +14,7 @@ from odoo.tests import Form
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import file_path
 
 from odoo.addons.debt_collection import post_init_hook
 
@@ -248,3 +250,36 @@ class TestDayOne(CollectionCommon):
             self.assertEqual(self._active_internal(company), self._automatic(company))
         post_init_hook(self.env)
         self.assertEqual(self.Portfolio.search_count([]), count + 2)
+
+    # ------------------------------------------------------------ upgrade
+    def test_upgrade_gives_a_portfolio_to_companies_that_have_none(self):
+        """A database upgraded from 18.0.1.2.0 has companies without any
+        internal portfolio, or with only an archived one: the migration gives
+        each the active automatic portfolio a new installation has."""
+        path = file_path("debt_collection/migrations/18.0.1.3.0/post-migrate.py")
+        spec = importlib.util.spec_from_file_location("dc_post_migrate_18_0_1_3_0", path)
+        script = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(script)
+
+        bare, archived = self.env["res.company"].create(
+            [{"name": "Upgraded Bare", "collection_auto_follow": False}, {"name": "Upgraded Archived"}]
+        )
+        # what an older version left: one company with nothing, one whose only internal
+        # portfolio a manager archived while it was still active
+        self.env.cr.execute("UPDATE res_company SET collection_auto_follow = TRUE WHERE id = %s", [bare.id])
+        bare.invalidate_recordset(["collection_auto_follow"])
+        old = self._automatic(archived)
+        old.write({"is_automatic": False, "name": "Old own receivables"})
+        old.active = False
+        self.assertFalse(self._active_internal(bare) | self._active_internal(archived))
+
+        script.migrate(self.env.cr, "18.0.1.2.0")
+        for company in bare | archived:
+            automatic = self._automatic(company)
+            self.assertEqual(self._active_internal(company), automatic, company.name)
+        self.assertFalse(old.active, "the archived portfolio stays archived")
+        # a fresh install runs no migration; running it twice adds nothing
+        count = self.Portfolio.search_count([])
+        script.migrate(self.env.cr, None)
+        script.migrate(self.env.cr, "18.0.1.2.0")
+        self.assertEqual(self.Portfolio.search_count([]), count)
