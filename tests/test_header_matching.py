@@ -136,6 +136,13 @@ class TestHeaderMatching(TransactionCase):
         self.assertEqual(tokens("Fecha-Vencimiento"), tokens("fecha de vencimiento"))
         self.assertNotEqual(tokens("Nro cuotas"), tokens("Nro cuota"), "the count is not the number")
 
+    def test_column_keys_name_their_columns(self):
+        """A file written with the column keys (an integrator's export, the
+        rows of the API) is read without a template."""
+        keys = sorted(import_parser.COLUMNS)
+        self.assertEqual(import_parser.match_headers(keys), dict(enumerate(keys)))
+        self.assertEqual(import_parser.match_headers(["PARTNER-NAME", "Due Date"]), {0: "partner_name", 1: "due_date"})
+
     def test_every_built_in_name_is_recognised_as_its_column(self):
         self.assertFalse(import_parser._AMBIGUOUS_TOKENS, "no two columns share a name")
         for key, names in import_parser.COLUMNS.items():

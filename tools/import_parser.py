@@ -779,6 +779,10 @@ def _spelling(text):
 
 
 _SYNONYMS = {_spelling(name): key for key, names in COLUMNS.items() for name in names if _spelling(name)}
+# a file written with the column keys themselves ("partner_name", "due_date"), as
+# an integrator's export or the API's rows name them
+for _key in COLUMNS:
+    _SYNONYMS.setdefault(_spelling(_key), _key)
 _TOKEN_SYNONYMS, _AMBIGUOUS_TOKENS = _token_synonyms()
 # a column recognised as the first phone when that is taken is the next one
 _OVERFLOW = {"phone1": ("phone2", "phone3")}
