@@ -181,8 +181,13 @@ class CollectionImportJob(models.Model):
         self.ensure_one()
         start = fields.Datetime.now()
         data = base64.b64decode(self.file or b"")
+        # the file is read once: neither its encoded nor its decoded bytes
+        # stay in memory beside its rows
+        self.invalidate_recordset(["file"])
         records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
+        del data
         options = {
+            "row_results": False,
             "mode": self.mode,
             "mark_missing": self.mark_missing,
             "decimal_separator": self.decimal_separator or "auto",

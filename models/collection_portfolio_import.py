@@ -9,6 +9,7 @@ number); writes are batched.
 
 import logging
 import re
+from array import array
 from collections import defaultdict
 from collections import namedtuple
 from datetime import date
@@ -82,6 +83,128 @@ DEBTOR_COLUMNS = (
     "phone2",
     "phone3",
 )
+
+
+# the debtors whose rows are written together (partners, cases and
+# installments of a chunk, then the next): bounds the memory of a large file
+WRITE_CHUNK_DEBTORS = 10000
+# distinct cell values whose parse is remembered (dates and numbers repeat)
+PARSE_CACHE_SIZE = 50000
+# the status of a row in the result, by code
+ROW_STATUSES = ("valid", "error", "created", "updated", "unchanged")
+
+
+class ImportDebtor:
+    """The checked columns of a debtor, shared by the debtor's rows, read
+    like a dictionary (``debtor["vat"]``)."""
+
+    __slots__ = (
+        "partner_name",
+        "vat",
+        "partner_ref",
+        "country_id",
+        "state_id",
+        "state_name",
+        "street",
+        "city",
+        "zip",
+        "contacts",
+        "notes",
+        "email",
+        "phones",
+        "debtor_key",
+    )
+
+    def __init__(self, values):
+        for key, value in values.items():
+            setattr(self, key, value)
+
+    def __getitem__(self, key):
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key, default=None):
+        return getattr(self, key, default)
+
+
+class ImportLine:
+    """A checked installment row waiting to be written, read like a
+    dictionary (``line["vat"]``): its own values in slots, the debtor's
+    checked values in the dictionary shared by every row of the debtor. A
+    file of hundreds of thousands of rows holds no copy of the debtor per
+    row."""
+
+    OWN = frozenset(
+        (
+            "_row",
+            "index",
+            "installment_ref",
+            "contract_ref",
+            "date_due",
+            "amount",
+            "debt_amount",
+            "debt_since",
+            "installment_count",
+            "sequence",
+            "debtor_key",
+            "group",
+            "group_size",
+        )
+    )
+    __slots__ = ("debtor", *OWN)
+
+    def __init__(self, debtor, row, index):
+        self.debtor = debtor
+        self._row = row
+        # the row's place among the records given
+        self.index = index
+        self.debtor_key = debtor["debtor_key"]
+        self.group_size = None
+
+    def __getitem__(self, key):
+        return getattr(self if key in ImportLine.OWN else self.debtor, key)
+
+    def __setitem__(self, key, value):
+        setattr(self, key, value)
+
+    def get(self, key, default=None):
+        if key in ImportLine.OWN:
+            return getattr(self, key, default)
+        return self.debtor.get(key, default)
+
+
+class RowResults:
+    """The outcome of each row given, by its place among the records: a
+    status code and a case id per row in flat arrays, the message of the
+    rows that have one."""
+
+    def __init__(self, size):
+        self.status = bytearray(size)
+        self.case_ids = array("q", bytes(8 * size))
+        self.messages = {}
+
+    def set(self, index, status, case_id=None, message=None):
+        self.status[index] = ROW_STATUSES.index(status)
+        if case_id is not None:
+            self.case_ids[index] = case_id
+        if message is not None:
+            self.messages[index] = message
+
+    def get_status(self, index):
+        return ROW_STATUSES[self.status[index]]
+
+    def as_dicts(self, records):
+        """[{row, status, case_id[, message]}] in the order of the records."""
+        rows = []
+        for index, record in enumerate(records):
+            row = {"row": record["_row"], "status": ROW_STATUSES[self.status[index]]}
+            row["case_id"] = self.case_ids[index] or False
+            if index in self.messages:
+                row["message"] = self.messages[index]
+            rows.append(row)
+        return rows
 
 
 # a plain address (no display name, no list): Odoo's full parser gives it back lowercased
@@ -294,7 +417,7 @@ class CollectionPortfolio(models.Model):
         for index, record in enumerate(records):
             if index and not index % 5000:
                 progress(index, total)
-            line, messages = self._import_normalize(record, opts, lookups)
+            line, messages = self._import_normalize(record, opts, lookups, index)
             if messages:
                 errors[record["_row"]].extend(messages)
             if line:
@@ -315,9 +438,11 @@ class CollectionPortfolio(models.Model):
         flat_errors = {row: " ".join(dict.fromkeys(messages)) for row, messages in errors.items()}
         # a row without error stays "valid" when nothing is written (a check,
         # or an all-or-nothing import with errors elsewhere)
-        rows_result = {r["_row"]: {"row": r["_row"], "status": "valid", "case_id": False} for r in records}
-        for row, message in flat_errors.items():
-            rows_result[row].update(status="error", message=message)
+        results = RowResults(len(records))
+        if flat_errors:
+            for index, record in enumerate(records):
+                if record["_row"] in flat_errors:
+                    results.set(index, "error", message=flat_errors[record["_row"]])
         write = not opts["dry_run"] and (not flat_errors or opts["mode"] == "valid")
         if write:
             rejected_groups = {line["group"] for line in lines if line["_row"] in flat_errors}
@@ -325,10 +450,11 @@ class CollectionPortfolio(models.Model):
             for line in lines:
                 if line["group"] in rejected_groups and line["_row"] not in flat_errors:
                     flat_errors[line["_row"]] = _("Left out with the other installments of this debt.")
-                    rows_result[line["_row"]].update(status="error", message=flat_errors[line["_row"]])
+                    results.set(line.index, "error", message=flat_errors[line["_row"]])
             progress(len(records), total)
             opts["_rows_total"] = len(records)
-            self._import_write(good, opts, counts, rows_result)
+            self._import_write(good, opts, counts, results)
+            del good
         counts["rejected"] = len(flat_errors)
         warnings = []
         if write and opts.get("mark_missing"):
@@ -346,7 +472,7 @@ class CollectionPortfolio(models.Model):
                 )
             else:
                 present = self._import_present_case_ids(lines)
-                present.update(row["case_id"] for row in rows_result.values() if row["case_id"])
+                present.update(case_id for case_id in results.case_ids if case_id)
                 self._import_return_missing(present, counts)
         if write:
             description = _(
@@ -365,7 +491,8 @@ class CollectionPortfolio(models.Model):
         return {
             "counts": counts,
             "errors": flat_errors,
-            "rows": [rows_result[r["_row"]] for r in records],
+            # the import job reads no row's outcome: it asks for none
+            "rows": results.as_dicts(records) if opts.get("row_results", True) else [],
             "imported": write,
             "warnings": warnings,
         }
@@ -405,8 +532,9 @@ class CollectionPortfolio(models.Model):
         labels = dict(column._description_selection(self.env))
         return {"countries": countries, "states": states, "currencies": currencies, "labels": labels}
 
-    def _import_normalize(self, record, opts, lookups):
-        """Check and convert one row; return (line or None, [error messages]).
+    def _import_normalize(self, record, opts, lookups, index=0):
+        """Check and convert the row at ``index`` of the records; return
+        (``ImportLine`` or None, [error messages]).
 
         The debtor's columns repeat on every installment row: they are
         checked once per distinct debtor (``_import_normalize_debtor``)."""
@@ -432,6 +560,9 @@ class CollectionPortfolio(models.Model):
             value = record.get(key)
             cache_key = (kind, value)
             if cache_key not in parsed:
+                # amounts seldom repeat: the cache is emptied rather than grown without end
+                if len(parsed) >= PARSE_CACHE_SIZE:
+                    parsed.clear()
                 try:
                     parsed[cache_key] = (parsers[kind](value), None)
                 except ParseError as exc:
@@ -444,7 +575,7 @@ class CollectionPortfolio(models.Model):
                 )
             return result
 
-        line = dict(debtor, _row=record["_row"])
+        line = ImportLine(debtor, record["_row"], index)
         for key in ("installment_ref", "contract_ref"):
             value = line[key] = get(record.get(key))
             # the usual reference is short and printable: nothing more to check
@@ -486,7 +617,9 @@ class CollectionPortfolio(models.Model):
                         portfolio=self.currency_id.name,
                     )
                 )
-        line["group"] = (line["debtor_key"], line["contract_ref"])
+        # one tuple per debt, shared by its rows
+        group = (line["debtor_key"], line["contract_ref"])
+        line["group"] = lookups.setdefault("groups", {}).setdefault(group, group)
         return line, messages
 
     def _import_normalize_debtor(self, raw, lookups):
@@ -553,7 +686,7 @@ class CollectionPortfolio(models.Model):
                 )
         line["phones"] = phones
         line["debtor_key"] = ("vat", _vat_key(line["vat"])) if line["vat"] else ("ref", line["partner_ref"])
-        return line, messages
+        return ImportDebtor(line), messages
 
     @api.model
     def _import_parse_message(self, exc):
@@ -619,14 +752,24 @@ class CollectionPortfolio(models.Model):
 
     def _import_check_groups(self, lines, errors):
         """Checks across rows: duplicate references, installments that do not
-        add up to the amount owed, a wrong number of installments."""
+        add up to the amount owed, a wrong number of installments. Done
+        debtor by debtor: what is compared lives only while its debtor is
+        checked."""
+        lines_of = defaultdict(list)
+        for line in lines:
+            lines_of[line["debtor_key"]].append(line)
+        for debtor_lines in lines_of.values():
+            self._import_check_debtor(debtor_lines, errors)
+
+    def _import_check_debtor(self, lines, errors):
+        """``_import_check_groups`` on the lines of one debtor."""
         seen_refs = {}
         seen_dates = {}
         duplicates = set()
         groups = defaultdict(list)
         for line in lines:
             if line["installment_ref"]:
-                key = (line["debtor_key"], line["installment_ref"])
+                key = line["installment_ref"]
                 if key in seen_refs:
                     duplicates.add(line["_row"])
                     errors[line["_row"]].append(
@@ -695,10 +838,43 @@ class CollectionPortfolio(models.Model):
             for line in group_lines:
                 line["group_size"] = len(group_lines)
 
-    def _import_write(self, lines, opts, counts, rows_result):
-        """Match and write the validated lines in batches."""
+    def _import_write(self, lines, opts, counts, results):
+        """Match and write the validated lines, by chunks of
+        ``WRITE_CHUNK_DEBTORS`` debtors (their partners, cases and
+        installments, then the next): what a chunk prepares is freed before
+        the next, so a file of hundreds of thousands of rows needs no more
+        memory than its lines. All is checked before the first chunk; the
+        chunks are one transaction."""
         if not lines:
             return
+        chunks, chunk_of = [], {}
+        for line in lines:
+            index = chunk_of.get(line["debtor_key"])
+            if index is None:
+                index = chunk_of[line["debtor_key"]] = len(chunk_of) // WRITE_CHUNK_DEBTORS
+                if index == len(chunks):
+                    chunks.append([])
+            chunks[index].append(line)
+        del chunk_of
+        progress = opts.get("progress") or (lambda done, total: None)
+        rows = opts.get("_rows_total") or len(lines)
+        # cases created by an earlier chunk are not counted as updated by a later one
+        state = {"created": set(), "updated": set()}
+        done = 0
+        while chunks:
+            chunk = chunks.pop(0)
+            self._import_write_chunk(chunk, counts, results, state)
+            done += len(chunk)
+            del chunk
+            if chunks:
+                # what the chunk read through the ORM leaves the cache
+                self.env.flush_all()
+                self.env.invalidate_all()
+            progress(rows + rows * done // len(lines), 2 * rows)
+        counts["cases_updated"] = len(state["updated"] - state["created"])
+
+    def _import_write_chunk(self, lines, counts, results, state):
+        """Match and write the lines of a chunk of debtors."""
         env = self.env(context=dict(self.env.context, **IMPORT_CONTEXT))
         Partner = env["res.partner"].sudo()
         Case = env["collection.case"].sudo()
@@ -808,8 +984,7 @@ class CollectionPortfolio(models.Model):
         for line in lines:
             partner_id = pid_of[line["debtor_key"]]
             case = case_by_partner[partner_id]
-            result = rows_result[line["_row"]]
-            result["case_id"] = case.id
+            index = line.index
             amount = round_amount(line["amount"])
             inst = (
                 by_ref.get((case.id, line["installment_ref"]))
@@ -829,18 +1004,22 @@ class CollectionPortfolio(models.Model):
                         "contract_ref": line["contract_ref"] or False,
                     }
                 )
-                result["status"] = "created"
+                results.set(index, "created", case.id)
                 continue
             vals = {}
             if currency.compare_amounts(float(inst.amount), amount) != 0:
                 if currency.compare_amounts(float(inst.amount_paid), amount) > 0:
-                    result["status"] = "error"
-                    result["message"] = _(
-                        "Installment %(name)s was already paid %(paid)s, more than the new amount %(amount)s; "
-                        "left unchanged.",
-                        name=Installment.browse(inst.id).display_name,
-                        paid=float(inst.amount_paid),
-                        amount=amount,
+                    results.set(
+                        index,
+                        "error",
+                        case.id,
+                        message=_(
+                            "Installment %(name)s was already paid %(paid)s, more than the new amount %(amount)s; "
+                            "left unchanged.",
+                            name=Installment.browse(inst.id).display_name,
+                            paid=float(inst.amount_paid),
+                            amount=amount,
+                        ),
                     )
                     continue
                 vals["amount"] = amount
@@ -852,10 +1031,10 @@ class CollectionPortfolio(models.Model):
                 Installment.browse(inst.id).write(vals)
                 counts["installments_updated"] += 1
                 updated_cases.add(case.id)
-                result["status"] = "updated"
+                results.set(index, "updated", case.id)
             else:
                 counts["installments_unchanged"] += 1
-                result["status"] = "unchanged"
+                results.set(index, "unchanged", case.id)
         installment_ids = self._next_ids("collection.installment", len(to_create)) if to_create else []
         figure_context = self._case_figure_context()
         # what the rows below read from the portfolio is in the cache before the pipe starts
@@ -887,14 +1066,11 @@ class CollectionPortfolio(models.Model):
                 )
                 self._bulk_insert_cases(items, figures, names=case_names, ids=new_case_ids, pipe=pipe)
                 del amounts, figures
-            progress = opts.get("progress") or (lambda done, total: None)
-            rows = opts.get("_rows_total") or len(lines)
             step = WRITE_BATCH * 50
             for start in range(0, len(to_create), step):
                 self._bulk_insert_installments(
                     to_create[start : start + step], ids=installment_ids[start : start + step], pipe=pipe
                 )
-                progress(rows + rows * (start + step) // max(len(to_create), 1), 2 * rows)
         finally:
             pipe.drain()
         if missing:
@@ -907,7 +1083,8 @@ class CollectionPortfolio(models.Model):
         Case.browse(sorted(created_case_ids))._inherit_promise_stats()
         counts["installments_created"] += len(to_create)
         updated_cases.update(received)
-        counts["cases_updated"] = len(updated_cases - created_case_ids)
+        state["created"].update(created_case_ids)
+        state["updated"].update(updated_cases)
 
     def _import_present_case_ids(self, lines):
         """The open cases of the portfolio whose debtor is in the file, on a

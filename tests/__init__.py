@@ -12,6 +12,7 @@ from . import test_distribution
 from . import test_distribution_tools
 from . import test_header_matching
 from . import test_import
+from . import test_import_chunks
 from . import test_import_robustness
 from . import test_interaction
 from . import test_invoice_sync

@@ -915,12 +915,43 @@ def read_csv(data):
     # process-wide limit: raised, never lowered)
     if len(text) > csv.field_size_limit():
         csv.field_size_limit(len(text))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(_lines(text), delimiter=delimiter)
     try:
-        rows = list(reader)
+        rows = share_repeated_cells(reader)
     except csv.Error as exc:
         raise ParseError("csv", reader.line_num) from exc
     return rows, {"encoding": encoding, "delimiter": delimiter}
+
+
+# a line with its ending (CR LF, LF or a lone CR), or the last one without
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text):
+    """The lines of a text one by one, split where ``open(newline="")``
+    splits them, for the csv module: a StringIO over a large file would hold
+    it again, four bytes a character."""
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
+def share_repeated_cells(rows):
+    """The rows as lists, a cell equal to the one above it being the same
+    string object: the debtor's columns repeat on each of their
+    installment rows, and a large file holds them once per debtor instead
+    of once per row."""
+    result = []
+    previous = ()
+    for row in rows:
+        if len(row) == len(previous):
+            # equal and of the same type: 1 stays 1 under a True, 1.0 under a 1
+            row = [
+                above if cell == above and type(cell) is type(above) else cell
+                for cell, above in zip(row, previous, strict=True)
+            ]
+        result.append(row)
+        previous = row
+    return result
 
 
 def read_xlsx(data):
@@ -932,7 +963,7 @@ def read_xlsx(data):
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheets = {}
         for sheet in workbook.worksheets:
-            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            rows = share_repeated_cells(list(row) for row in sheet.iter_rows(values_only=True))
             while rows and not any(cell not in (None, "") for cell in rows[-1]):
                 rows.pop()
             if rows:
@@ -1077,17 +1108,67 @@ def parse_int(value):
     return number
 
 
+class RowRecord:
+    """A data row of a file read as a record: ``record[key]`` and
+    ``record.get(key)`` give the cell of a column key (None when the row is
+    shorter), ``"_row"`` its spreadsheet row number and ``"_cells"`` the
+    row's cells. The row is not copied into a dictionary: a file of
+    hundreds of thousands of rows stays one list of cells per row.
+    Values set on the record (a debtor sheet completing the row) are kept
+    beside the cells."""
+
+    __slots__ = ("_number", "_cells", "_columns", "_set")
+
+    def __init__(self, cells, number, columns):
+        self._cells = cells
+        self._number = number
+        # {column key: cell index}, shared by the rows of a sheet
+        self._columns = columns
+        self._set = None
+
+    def get(self, key, default=None):
+        if self._set is not None and key in self._set:
+            return self._set[key]
+        index = self._columns.get(key)
+        if index is not None:
+            return self._cells[index] if index < len(self._cells) else None
+        if key == "_row":
+            return self._number
+        if key == "_cells":
+            return self._cells
+        return default
+
+    def __getitem__(self, key):
+        value = self.get(key, KeyError)
+        if value is KeyError:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key, value):
+        if self._set is None:
+            self._set = {}
+        self._set[key] = value
+
+    def __contains__(self, key):
+        return self.get(key, KeyError) is not KeyError
+
+    def keys(self):
+        return ["_row", "_cells", *self._columns, *(self._set or ())]
+
+    def __repr__(self):
+        return f"RowRecord({self._number}, {self._cells!r})"
+
+
 def rows_to_records(rows, mapping, first_row_number=2):
-    """Turn data rows into dicts keyed by canonical column, each with its
-    spreadsheet row number under ``_row``; skip empty rows."""
+    """Turn data rows into records keyed by canonical column
+    (``RowRecord``), each with its spreadsheet row number under ``_row``;
+    skip empty rows."""
+    columns = {key: index for index, key in mapping.items()}
     records = []
     for offset, row in enumerate(rows):
         if not any(clean(cell) for cell in row):
             continue
-        record = {"_row": first_row_number + offset, "_cells": list(row)}
-        for index, key in mapping.items():
-            record[key] = row[index] if index < len(row) else None
-        records.append(record)
+        records.append(RowRecord(row, first_row_number + offset, columns))
     return records
 
 

@@ -13,6 +13,7 @@ while importing, and they are tested on their own.
 import functools
 import importlib
 import pkgutil
+import re
 from collections import namedtuple
 
 # Modules of a country package that are no identity of a person or a company:
@@ -55,6 +56,31 @@ RESERVED = ("in", "is", "if")
 IdFormat = namedtuple("IdFormat", "name label module")
 
 
+class ColombianCedula:
+    """Colombia's cédula de ciudadanía (and de extranjería), which
+    python-stdnum does not know: it has no check digit, so its shape is all
+    that can be checked. Up to 8 digits (issued before 2004), or 10
+    beginning with 1 (since); no leading zero. A NIT carries a check digit
+    and is checked by stdnum's ``co.nit``."""
+
+    SHAPE = re.compile(r"[1-9][0-9]{2,7}|1[0-9]{9}")
+
+    @staticmethod
+    def compact(number):
+        return re.sub(r"[\s.\-]", "", number or "")
+
+    @classmethod
+    def validate(cls, number):
+        compact = cls.compact(number)
+        if not cls.SHAPE.fullmatch(compact):
+            raise ValueError("not a Colombian cédula")
+        return compact
+
+
+# personal numbers python-stdnum does not have, tried after its own
+EXTRA_FORMATS = {"co": (IdFormat("cc", "CC", ColombianCedula),)}
+
+
 def _label(name, module):
     """The short name of a number ("CI", "RUC", "DNI"): the start of the
     module's description, or the module's name when that is long."""
@@ -90,7 +116,7 @@ def identity_formats(country_code):
         module = importlib.import_module(f"{package_name}.{name}")
         if callable(getattr(module, "validate", None)) and callable(getattr(module, "compact", None)):
             formats.append(IdFormat(name, _label(name, module), module))
-    return tuple(formats)
+    return tuple(formats) + EXTRA_FORMATS.get(code, ())
 
 
 @functools.cache
