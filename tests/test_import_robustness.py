@@ -41,32 +41,8 @@ from .common import CollectionCommon
 
 SEED = int(os.environ.get("DC_FUZZ_SEED", "14"))
 BATCHES = int(os.environ.get("DC_FUZZ_BATCHES", "60"))
-# the canonical columns of a file (import_parser.COLUMN_LABELS)
-KEYS = (
-    "partner_name",
-    "vat",
-    "partner_ref",
-    "street",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "phone1",
-    "phone2",
-    "phone3",
-    "email",
-    "contacts",
-    "notes",
-    "debt_amount",
-    "debt_since",
-    "installment_count",
-    "installment_number",
-    "due_date",
-    "installment_amount",
-    "installment_ref",
-    "contract_ref",
-    "currency",
-)
+# the canonical columns of a file
+KEYS = tuple(import_parser.COLUMN_LABELS)
 # the columns a whole file may lack (the debtor's reference recognises the
 # debtors of these files: it stays)
 OPTIONAL_KEYS = tuple(
