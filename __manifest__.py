@@ -2,7 +2,7 @@
     "name": "Debt Collection",
     "summary": "Collections for overdue receivables and creditor portfolios: "
     "cases, installments, collectors' work list, interactions, promises, disputes, contact rules",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",
@@ -37,6 +37,7 @@
         "views/collection_payment_views.xml",
         "views/collection_agreement_views.xml",
         "wizard/collection_interaction_log_views.xml",
+        "wizard/collection_contact_refusal_views.xml",
         "wizard/collection_case_close_views.xml",
         "wizard/collection_case_reassign_views.xml",
         "views/collection_case_views.xml",
@@ -56,12 +57,14 @@
         "views/debt_collection_menus.xml",
     ],
     "demo": [
+        "demo/res_company_demo.xml",
         "demo/res_lang_demo.xml",
         "demo/res_users_demo.xml",
         "demo/collection_team_demo.xml",
         "demo/collection_portfolio_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": ["debt_collection/static/src/**/*"],
         "web.assets_tests": ["debt_collection/static/tests/tours/**/*"],
     },
     "post_init_hook": "post_init_hook",

@@ -26,3 +26,4 @@ from . import collection_zone
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_users

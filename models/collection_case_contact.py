@@ -1,18 +1,55 @@
+import re
 from datetime import timedelta
 
+import phonenumbers
+
 from odoo import _
+from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 from odoo.tools.misc import format_datetime
 
+from ..tools import aging
 from ..tools import contact_rules
 from .collection_channel import VISIT_CHANNELS
 
 # contacts read for the frequency rules: the longest period or gap, plus a day
 MIN_LOOKBACK_DAYS = 8
+
+
+def _search_numbers(value, country_codes):
+    """The E.164 forms ``value`` may stand for: as an international number,
+    and as a national number of each of ``country_codes``."""
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if len(re.sub(r"\D", "", text)) < 6 or re.search(r"[A-Za-z]", text):
+        return []
+    numbers = []
+    for region in [None, *country_codes] if text.startswith("+") else country_codes:
+        try:
+            parsed = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            number = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            if number not in numbers:
+                numbers.append(number)
+    return numbers
+
+
+class ContactRefused(UserError):
+    """A contact the debtor's contact policy refuses: shown to the user in a
+    dialog titled as a contact-rule refusal (``static/src``)."""
+
+
+def _lookback_days(rules):
+    """How far back the rules look at a debtor's contacts, in days."""
+    return max([MIN_LOOKBACK_DAYS, rules.conversation_gap_days + 1] + [limit.period_days + 1 for limit in rules.limits])
 
 
 class CollectionCase(models.Model):
@@ -46,6 +83,34 @@ class CollectionCase(models.Model):
     partner_longitude = fields.Float(related="partner_id.collection_longitude", string="Longitude")
     partner_child_ids = fields.One2many(related="partner_id.child_ids", string="Contacts")
     movement_ids = fields.One2many("collection.case.movement", compute="_compute_movement_ids", string="Movements")
+    debtor_search = fields.Char(
+        "Debtor, Phone, ID or Reference",
+        compute="_compute_debtor_search",
+        search="_search_debtor_search",
+        help="Finds a case by the debtor's name, any of their phone numbers (in any format), tax ID, the "
+        "creditor's reference or the case reference.",
+    )
+    score_band = fields.Selection(
+        [(code, label) for code, label, _low in aging.SCORE_BANDS],
+        "Priority Band",
+        compute="_compute_score_band",
+        help="High from 60 points of priority score, medium from 35, low below.",
+    )
+    user_can_manage = fields.Boolean(
+        compute="_compute_user_can_manage",
+        help="The user is a supervisor: they may change the case's portfolio, team, debtor and collector.",
+    )
+    contact_allowed_now = fields.Boolean(
+        "May Be Called Now",
+        compute="_compute_contact_now",
+        help="Whether the contact policy of the debtor allows a call now.",
+    )
+    contact_now_note = fields.Char(
+        "Call Now?",
+        compute="_compute_contact_now",
+        help="Whether the debtor may be called now under their contact policy and, if not, from when (the "
+        "debtor's time and yours).",
+    )
 
     def _compute_open_dispute_count(self):
         counts = dict(
@@ -64,6 +129,81 @@ class CollectionCase(models.Model):
         for case in self:
             case.movement_ids = by_case.get(case, movements.browse())
 
+    def _compute_debtor_search(self):
+        self.debtor_search = False
+
+    def _search_debtor_search(self, operator, value):
+        if operator not in ("ilike", "like", "=", "=ilike") or not isinstance(value, str) or not value.strip():
+            return NotImplemented
+        value = value.strip()
+        Partner = self.env["res.partner"].sudo().with_context(active_test=False)
+        partner_domain = [("name", "ilike", value), ("ref", "=ilike", value)]
+        compact = re.sub(r"[\s.\-/]", "", value)
+        if len(compact) >= 3:
+            partner_domain.append([("vat", "=ilike", compact)])
+        numbers = _search_numbers(value, self.env.companies.country_id.mapped("code"))
+        if numbers:
+            partner_domain += [
+                [("phone", "in", numbers)],
+                [("mobile", "in", numbers)],
+                [("phone_sanitized", "in", numbers)],
+                [("collection_phone_ids.number", "in", numbers)],
+            ]
+            partner_domain += [[("collection_other_phones", "ilike", number)] for number in numbers]
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 7 and len(digits) >= len(value.replace(" ", "")) - 3:
+            # a local number whose country is not the company's: matched on its last digits
+            partner_domain += [
+                [("phone_sanitized", "=like", f"%{digits}")],
+                [("mobile", "=like", f"%{digits}")],
+                [("collection_phone_ids.number", "=like", f"%{digits}")],
+            ]
+        partner_domain = [term if isinstance(term, list) else [term] for term in partner_domain]
+        partners = Partner.search(expression.OR(partner_domain))
+        return expression.OR(
+            [
+                [("partner_id", "in", (partners | partners.commercial_partner_id).ids)],
+                [("name", "ilike", value)],
+                [("external_ref", "ilike", value)],
+            ]
+        )
+
+    @api.depends("priority_score")
+    def _compute_score_band(self):
+        for case in self:
+            case.score_band = aging.score_band(case.priority_score)
+
+    @api.depends_context("uid")
+    def _compute_user_can_manage(self):
+        supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+        for case in self:
+            case.user_can_manage = supervisor
+
+    def _compute_contact_now(self):
+        now = fields.Datetime.now()
+        open_cases = self.filtered(lambda c: c.state == "open" and c.id and c.partner_id)
+        verdicts = open_cases._contact_verdicts("call", now)
+        for case in self:
+            if case not in open_cases:
+                case.contact_allowed_now = False
+                case.contact_now_note = False
+                continue
+            verdict, _policy, timezones = verdicts[case.id]
+            case.contact_allowed_now = verdict.allowed
+            case.contact_now_note = case._contact_now_text(verdict, timezones)
+
+    def _contact_now_text(self, verdict, timezones):
+        """A card's short answer to "may I call now?"."""
+        if verdict.allowed:
+            return _("Call allowed now")
+        if verdict.next_allowed:
+            return _(
+                "No call now; from %(debtor_time)s debtor's time (%(user_time)s yours)",
+                debtor_time=format_datetime(self.env, verdict.next_allowed, tz=timezones[0], dt_format="EEE HH:mm"),
+                user_time=format_datetime(self.env, verdict.next_allowed, dt_format="EEE HH:mm"),
+            )
+        return _("No call: refused by the contact rules")
+
     # ------------------------------------------------------------------
     # Contact rules
     # ------------------------------------------------------------------
@@ -73,54 +213,84 @@ class CollectionCase(models.Model):
         them. Returns (verdict, policy, time zones); a few queries, no
         more, whatever the debtor's history."""
         self.ensure_one()
+        return self._contact_verdicts(channel_code, when)[self.id]
+
+    def _contact_verdicts(self, channel_code, when=None):
+        """``_contact_verdict`` of every case, {case id: (verdict, policy,
+        time zones)}: the policies' holidays once per policy and the
+        debtors' recent contacts in one query, whatever the number of
+        cases (a page of work-list cards)."""
         when = when or fields.Datetime.now()
-        debtor = self.partner_id.sudo()
-        policy = self.env["collection.contact.policy"]._policy_for(debtor.country_id.id, self.company_id.id)
-        timezones = debtor._collection_timezones(self.company_id)
-        rules = policy._rules(when) if policy else None
-        contacts = self._recent_contacts(when, rules)
-        verdict = contact_rules.check_contact(
-            rules,
-            when,
-            channel_code,
-            contacts,
-            timezones,
-            do_not_contact=debtor.collection_do_not_contact,
-            authorised_channels=frozenset(debtor.collection_channel_ids.mapped("code")),
-            visit_channels=VISIT_CHANNELS,
-        )
-        return verdict, policy, timezones
+        # the policies are configuration the check reads whatever the user
+        Policy = self.env["collection.contact.policy"].sudo()
+        rules_of, plan = {}, []
+        lookback = 0
+        for case in self:
+            debtor = case.partner_id.sudo()
+            policy = Policy._policy_for(debtor.country_id.id, case.company_id.id)
+            if policy.id not in rules_of:
+                rules_of[policy.id] = policy._rules(when) if policy else None
+            rules = rules_of[policy.id]
+            if rules is not None:
+                lookback = max(lookback, _lookback_days(rules))
+            plan.append((case, debtor, policy, rules))
+        contacts = self._recent_contacts_of(when, lookback) if lookback else {}
+        verdicts = {}
+        for case, debtor, policy, rules in plan:
+            recent = ()
+            if rules is not None:
+                since = when - timedelta(days=_lookback_days(rules))
+                recent = tuple(
+                    contact for contact in contacts.get((debtor.id, case.company_id.id), ()) if contact.when > since
+                )
+            verdict = contact_rules.check_contact(
+                rules,
+                when,
+                channel_code,
+                recent,
+                debtor._collection_timezones(case.company_id),
+                do_not_contact=debtor.collection_do_not_contact,
+                authorised_channels=frozenset(debtor.collection_channel_ids.mapped("code")),
+                visit_channels=VISIT_CHANNELS,
+            )
+            verdicts[case.id] = (verdict, policy, debtor._collection_timezones(case.company_id))
+        return verdicts
 
     def _recent_contacts(self, when, rules):
         """The debtor's outbound contacts in this company over the period
-        the rules look back on, in one query."""
+        the rules look back on."""
         self.ensure_one()
         if rules is None:
             return ()
-        lookback = max(
-            [MIN_LOOKBACK_DAYS, rules.conversation_gap_days + 1] + [limit.period_days + 1 for limit in rules.limits]
-        )
+        contacts = self._recent_contacts_of(when, _lookback_days(rules))
+        return tuple(contacts.get((self.partner_id.id, self.company_id.id), ()))
+
+    def _recent_contacts_of(self, when, lookback):
+        """{(debtor id, company id): (Contact, ...)} of the outbound contacts
+        of the cases' debtors in the last ``lookback`` days, in one query."""
         self.env["collection.interaction"].flush_model(
             ["partner_id", "company_id", "direction", "voided", "date_start", "channel_code", "is_conversation"]
         )
         self.env.cr.execute(
             SQL(
                 """
-                SELECT date_start, channel_code, is_conversation
+                SELECT partner_id, company_id, date_start, channel_code, is_conversation
                   FROM collection_interaction
-                 WHERE partner_id = %s AND company_id = %s AND direction = 'outbound'
+                 WHERE partner_id = ANY(%s) AND company_id = ANY(%s) AND direction = 'outbound'
                    AND voided IS NOT TRUE AND date_start > %s AND date_start <= %s
                 """,
-                self.partner_id.id,
-                self.company_id.id,
+                list(set(self.partner_id.ids)),
+                list(set(self.company_id.ids)),
                 when - timedelta(days=lookback),
                 when,
             )
         )
-        return tuple(
-            contact_rules.Contact(start, code or "other", bool(conversation))
-            for start, code, conversation in self.env.cr.fetchall()
-        )
+        contacts = {}
+        for partner_id, company_id, start, code, conversation in self.env.cr.fetchall():
+            contacts.setdefault((partner_id, company_id), []).append(
+                contact_rules.Contact(start, code or "other", bool(conversation))
+            )
+        return contacts
 
     def _contact_refusal_message(self, verdict, policy, timezones, channel):
         """The translated message of a refused contact: which rule, and when
@@ -211,7 +381,7 @@ class CollectionCase(models.Model):
         now = fields.Datetime.now()
         verdict, policy, timezones = self._contact_verdict(call.code, now)
         if not verdict.allowed and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
-            raise UserError(self._contact_refusal_message(verdict, policy, timezones, call))
+            return self.env["collection.contact.refusal"]._open(self, verdict, policy, timezones, call)
         return self._interaction_log_action(call, now, started=True)
 
     def action_log_contact(self):
@@ -236,6 +406,43 @@ class CollectionCase(models.Model):
             },
         }
 
+    def _collection_due_calls(self):
+        """{summary or type name} of the user's call activities on the case
+        due today or before: what a contact may answer."""
+        self.ensure_one()
+        call_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
+        if not call_type:
+            return set()
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", self._name),
+                    ("res_id", "=", self.id),
+                    ("activity_type_id", "=", call_type.id),
+                    ("user_id", "=", self.env.uid),
+                    ("date_deadline", "<=", fields.Date.context_today(self)),
+                ]
+            )
+        )
+        return {activity.summary or activity.activity_type_id.name for activity in activities}
+
+    def _collection_feedback(self, message, title):
+        """Close the dialog and tell the user, in a short notification, what
+        their action changed."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
     def action_register_payment(self):
         """Record money collected on the case (the payment form in a dialog)."""
         self.ensure_one()
@@ -248,8 +455,14 @@ class CollectionCase(models.Model):
             "view_mode": "form",
             "views": [(self.env.ref("debt_collection.collection_payment_view_form_register").id, "form")],
             "target": "new",
-            "context": {"default_case_id": self.id},
+            "context": {"default_case_id": self.id, "default_amount": self._collection_expected_payment()},
         }
+
+    def _collection_expected_payment(self):
+        """The amount a payment on the case most likely has: the open
+        promise's, else what is overdue, else the balance."""
+        self.ensure_one()
+        return self.next_promise_amount or self.amount_overdue or self.amount_residual
 
     def action_new_agreement(self):
         """Negotiate a payment agreement on the case's open installments."""

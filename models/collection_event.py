@@ -17,6 +17,7 @@ EVENT_TYPES = [
     ("promise", "Promise"),
     ("interaction", "Interaction corrected"),
     ("contact_override", "Contact rule overridden"),
+    ("contact_refused", "Contact refused by a contact rule"),
     ("dispute", "Dispute"),
     ("approval", "Approval"),
     ("write_off", "Write-off"),

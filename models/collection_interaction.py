@@ -11,6 +11,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
+from .collection_case_contact import ContactRefused
+
 DIRECTIONS = [("outbound", "Outbound"), ("inbound", "Inbound")]
 # clocks of phones and browsers drift: a start this far ahead of the server is accepted
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -229,7 +231,7 @@ class CollectionInteraction(models.Model):
             return policy, False
         message = case._contact_refusal_message(verdict, policy, timezones, channel)
         if not override_reason:
-            raise UserError(message)
+            raise ContactRefused(message)
         vals["override_reason"] = override_reason
         vals["overridden_rule"] = verdict.rule
         return policy, (verdict.rule, message)
@@ -315,6 +317,9 @@ class CollectionInteraction(models.Model):
                 case_vals["last_contact_date"] = interaction.date_start
             if interaction.next_action_date:
                 case_vals["next_action_date"] = interaction.next_action_date
+            elif case.next_action_date and case.next_action_date <= interaction._local_date():
+                # the follow-up that was due is done by this contact
+                case_vals["next_action_date"] = False
             if result.stage_id and case.state == "open" and case.stage_id != result.stage_id:
                 case_vals["stage_id"] = result.stage_id.id
             if case_vals:
@@ -330,6 +335,7 @@ class CollectionInteraction(models.Model):
                 )
             if result.is_wrong_number and interaction.phone:
                 case.partner_id._collection_flag_phone_invalid(interaction.phone, interaction)
+            interaction._answer_due_callbacks(call_type)
             if result.is_callback and interaction.callback_date:
                 user = interaction.user_id
                 local = fields.Datetime.context_timestamp(interaction.with_user(user), interaction.callback_date)
@@ -347,6 +353,37 @@ class CollectionInteraction(models.Model):
                 subtype_xmlid="mail.mt_note",
                 author_id=interaction.user_id.partner_id.id,
             )
+
+    def _local_date(self):
+        """The interaction's day in its collector's time zone."""
+        self.ensure_one()
+        return fields.Datetime.context_timestamp(self.with_user(self.user_id), self.date_start).date()
+
+    def _answer_due_callbacks(self, call_type):
+        """Mark done the call activities of the case that this contact
+        answers: due on or before its day, for its collector. Returns them
+        (done activities are archived by Odoo and stay in the chatter)."""
+        self.ensure_one()
+        if not call_type:
+            return self.env["mail.activity"]
+        due = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "collection.case"),
+                    ("res_id", "=", self.case_id.id),
+                    ("activity_type_id", "=", call_type.id),
+                    ("user_id", "=", self.user_id.id),
+                    ("date_deadline", "<=", self._local_date()),
+                ]
+            )
+        )
+        if due:
+            due.with_user(self.user_id).sudo().action_feedback(
+                feedback=_("Answered by the contact logged on %s.", self.display_name)
+            )
+        return due
 
     def _chatter_body(self):
         self.ensure_one()

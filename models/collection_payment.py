@@ -6,6 +6,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import format_date
 
 from ..tools import allocation
 
@@ -222,9 +223,43 @@ class CollectionPayment(models.Model):
         return True
 
     def action_post_and_close(self):
-        """Post from the case's Register Payment dialog, and close it."""
+        """Post from the case's Register Payment dialog, close it, and say
+        what the payment did."""
+        self.ensure_one()
+        open_promises = self.case_id.promise_ids.filtered(lambda p: p.state == "open")
         self.action_post()
-        return {"type": "ir.actions.act_window_close"}
+        return self.case_id._collection_feedback(self._post_summary(open_promises), _("Payment posted"))
+
+    def action_post_and_print(self):
+        """Post from the Register Payment dialog and print the receipt, in
+        one click; the dialog closes when the receipt is downloaded."""
+        self.ensure_one()
+        self.action_post()
+        action = self.action_print_receipt()
+        action["close_on_report_download"] = True
+        return action
+
+    def _post_summary(self, open_promises):
+        """What posting the payment changed, in a few sentences: the
+        installments it paid and the promises it kept."""
+        self.ensure_one()
+        parts = [
+            _("Payment %(name)s of %(amount)s posted.", name=self.name, amount=self.currency_id.format(self.amount))
+        ]
+        paid = self.line_ids.installment_id.filtered(lambda i: i.state == "paid")
+        if paid:
+            parts.append(_("Paid in full: %s.", ", ".join(paid.mapped("name"))))
+        for promise in open_promises.filtered(lambda p: p.state == "kept"):
+            parts.append(
+                _(
+                    "Promise of %(amount)s for %(date)s kept.",
+                    amount=promise.currency_id.format(promise.amount),
+                    date=format_date(self.env, promise.date_promise),
+                )
+            )
+        if self.amount_credit:
+            parts.append(_("%s kept as a credit on the case.", self.case_id.currency_id.format(self.amount_credit)))
+        return " ".join(parts)
 
     def _post(self):
         self.ensure_one()
@@ -313,6 +348,8 @@ class CollectionPayment(models.Model):
             cases=case,
             payload={"payment_id": self.id, "amount": self.amount, "allocated": allocated, "credit": max(excess, 0.0)},
         )
+        # a promise the money now covers is kept at once (the daily run judges the rest)
+        self.env["collection.promise"]._judge_due(cases=case, only_kept=True)
         case.message_post(
             body=_(
                 "Payment %(name)s of %(amount)s received (%(method)s).",

@@ -205,12 +205,16 @@ class CollectionPromise(models.Model):
     # Judging
     # ------------------------------------------------------------------
     @api.model
-    def _judge_due(self):
+    def _judge_due(self, cases=None, only_kept=False):
         """Judge the open promises: those whose date plus the company's
         grace days has passed become kept, partly kept or broken by the money
         received since they were made; those already paid in full are kept.
         Set-based: a few queries whatever the number of promises. Returns
-        {state: promise ids}."""
+        {state: promise ids}.
+
+        ``cases``: only the promises of these cases; ``only_kept``: only
+        the promises now paid in full (a payment just posted), the others
+        wait for the daily run."""
         self.env.flush_all()
         today = fields.Date.context_today(self)
         cr = self.env.cr
@@ -225,9 +229,10 @@ class CollectionPromise(models.Model):
                   JOIN collection_portfolio pf ON pf.id = c.portfolio_id
                   JOIN res_company co ON co.id = p.company_id
                   JOIN res_currency cur ON cur.id = p.currency_id
-                 WHERE p.state = 'open'
+                 WHERE p.state = 'open' AND %s
                  ORDER BY p.case_id, p.date_promise, p.id
-                """
+                """,
+                SQL("TRUE") if cases is None else SQL("p.case_id = ANY(%s)", cases.ids),
             )
         )
         rows = cr.fetchall()
@@ -243,7 +248,7 @@ class CollectionPromise(models.Model):
             for promise_id, _case, amount, _date, made, _base, deadline, _kind, rounding, _created in promises:
                 money = promise_tools.take_payments(pool, made, deadline, amount)
                 state = promise_tools.judge(amount, money, rounding, due=today > deadline)
-                if state:
+                if state and (state == "kept" or not only_kept):
                     outcome[promise_id] = (state, money if state != "broken" else 0.0)
         if not outcome:
             return {}

@@ -3,6 +3,7 @@ from . import test_aging_analysis
 from . import test_aging_tools
 from . import test_agreement
 from . import test_case
+from . import test_collector_day
 from . import test_contact_policy
 from . import test_contact_rules_tools
 from . import test_cron_jobs

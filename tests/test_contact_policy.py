@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tests import Form
 from odoo.tests import tagged
 
+from ..models.collection_case_contact import ContactRefused
 from .common import CollectionCommon
 
 
@@ -170,10 +171,17 @@ class TestContactPolicy(CollectionCommon):
     # enforcement, override, flags
     # ------------------------------------------------------------------
     def test_refused_contact_says_which_rule_and_when(self):
-        with freeze_time("2026-03-06 12:30:00"), self.assertRaises(UserError) as refused:
-            self.us_case.with_user(self.collector_a).action_start_call()
-        message = str(refused.exception)
+        with freeze_time("2026-03-06 12:30:00"):
+            action = self.us_case.with_user(self.collector_a).action_start_call()
+        # a dialog titled as a contact-rule refusal, and the attempt logged for compliance
+        self.assertEqual(action["name"], "Contact refused by the contact rules")
+        refusal = self.env[action["res_model"]].browse(action["res_id"])
+        message = refusal.message
         self.assertIn("outside the hours allowed by United States – Regulation F", message)
+        event = self.env["collection.event"].with_user(self.auditor).search([("event_type", "=", "contact_refused")])
+        self.assertEqual(
+            (event.case_id, event.user_id, event.payload["rule"]), (self.us_case, self.collector_a, "hours")
+        )
         self.assertIn("Contact is allowed again from", message)
         self.assertIn("America/New_York", message)
         with freeze_time("2026-03-06 14:30:00"):
@@ -222,8 +230,11 @@ class TestContactPolicy(CollectionCommon):
         self.assertContact(self.us_case, self.email, "2026-03-06 15:00", "do_not_contact")
         plain = self._case(self._debtor("No Country", collection_do_not_contact=True), self.collector_a)
         self.assertContact(plain, self.call, "2026-03-06 15:00", "do_not_contact")
-        with self.assertRefused(UserError, "asked not to be contacted"):
-            plain.with_user(self.collector_a).action_start_call()
+        action = plain.with_user(self.collector_a).action_start_call()
+        self.assertIn("asked not to be contacted", self.env[action["res_model"]].browse(action["res_id"]).message)
+        # an interaction created against the rule (RPC) is refused as such
+        with self.assertRefused(ContactRefused, "asked not to be contacted"):
+            self._contact(plain, self.call, "2026-03-06 15:00")
         self.assertFalse(plain._automatic_contact_allowed("email"))
 
     def test_the_most_specific_policy_applies(self):

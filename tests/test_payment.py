@@ -211,7 +211,9 @@ class TestCollectionPayment(CollectionCommon):
         form.amount = 150.0
         form.method = "transfer"
         payment = form.save()
-        self.assertEqual(payment.action_post_and_close(), {"type": "ir.actions.act_window_close"})
+        feedback = payment.action_post_and_close()
+        self.assertEqual(feedback["params"]["next"], {"type": "ir.actions.act_window_close"})
+        self.assertIn(f"Payment {payment.name} of $\xa0150.00 posted.", feedback["params"]["message"])
         self.assertEqual(self.second.state, "paid")
         html = (
             self.env["ir.actions.report"]

@@ -183,6 +183,9 @@ class TestRoleProbe(CollectionCommon):
             "collection.interaction.log": env["collection.interaction.log"].create(
                 {"case_id": case.id, "channel_id": call.id}
             ),
+            "collection.contact.refusal": env["collection.contact.refusal"].create(
+                {"case_id": case.id, "message": "Contact refused."}
+            ),
             "collection.case.close": env["collection.case.close"].create({"case_ids": [Command.set(case.ids)]}),
             "collection.case.reassign": env["collection.case.reassign"].create(
                 {"case_ids": [Command.set(case.ids)], "user_id": boss.id}

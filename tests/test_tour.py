@@ -7,11 +7,10 @@ from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 
-@tagged("post_install", "-at_install")
-class TestDistributionTour(HttpCase):
-    """In headless Chromium: a supervisor distributes a portfolio from the
-    wizard, then the collector opens the work list and finds the cases in
-    order."""
+class WorkListWorld(HttpCase):
+    """A supervisor, a collector in their team, and four cases of a
+    portfolio: a promise due today, a call-back due today, a big debt and
+    a small one."""
 
     def setUp(self):
         super().setUp()
@@ -33,10 +32,11 @@ class TestDistributionTour(HttpCase):
         portfolio = env["collection.portfolio"].create(
             {"name": "Tour Portfolio", "kind": "external", "team_id": team.id, "state": "active"}
         )
-        # (debtor, days overdue, balance): all in the Current stage
+        # (debtor, days overdue, balance): the big one in the Delinquent stage,
+        # the others in Current
         debts = [
             ("Tour Small", 10, 100.0),
-            ("Tour Big", 25, 9000.0),
+            ("Tour Big", 45, 9000.0),
             ("Tour Callback", 10, 50.0),
             ("Tour Promise", 10, 40.0),
         ]
@@ -56,7 +56,14 @@ class TestDistributionTour(HttpCase):
         small, big, callback, promise = self.cases
         callback.next_action_date = today
         env["collection.promise"].create({"case_id": promise.id, "date_promise": today, "amount": 40.0})
-        self.assertEqual(set(self.cases.stage_id.mapped("code")), {"current"})
+        self.assertEqual([case.stage_id.code for case in self.cases], ["current", "delinquent", "current", "current"])
+
+
+@tagged("post_install", "-at_install")
+class TestDistributionTour(WorkListWorld):
+    """In headless Chromium: a supervisor distributes a portfolio from the
+    wizard, then the collector logs in, lands on the work list and finds
+    the cases in order, in one list across stages."""
 
     def test_supervisor_distributes_and_collector_works_in_order(self):
         self.start_tour("/odoo", "debt_collection_distribute", login="dc_tour_supervisor")
@@ -64,9 +71,26 @@ class TestDistributionTour(HttpCase):
         self.assertEqual(self.cases.user_id, self.collector)
         self.assertEqual(set(self.cases.assignment_ids.mapped("reason")), {"distribution"})
         self.assertEqual(self.cases.today_user_id, self.collector)
-        self.start_tour(
-            "/odoo/action-debt_collection.collection_case_action", "debt_collection_work_list", login="dc_tour_ana"
+        # the collector lands on the work list after login
+        self.assertEqual(self.collector.action_id.id, self.env.ref("debt_collection.collection_case_action").id)
+        self.assertEqual(
+            self.supervisor.action_id.id, self.env.ref("debt_collection.collection_case_action_team_board").id
         )
+        self.start_tour("/odoo", "debt_collection_work_list", login="dc_tour_ana")
+
+
+@tagged("post_install", "-at_install")
+class TestWorkListOnAPhone(WorkListWorld):
+    """On a phone (390 px wide), the first card of the work list is the best
+    case."""
+
+    browser_size = "390x844"
+    touch_enabled = True
+
+    def test_first_card_is_the_best_case(self):
+        self.cases.user_id = self.collector
+        self.env["collection.case"]._plan_today()
+        self.start_tour("/odoo", "debt_collection_work_list_phone", login="dc_tour_ana")
 
 
 @tagged("post_install", "-at_install")

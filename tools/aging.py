@@ -72,3 +72,15 @@ def priority_score_sql(days_expr, residual_expr, broken_expr="0", kept_rate_expr
         f" + LEAST(GREATEST({broken_expr}, 0) * 5.0, 10.0)"
         f" - COALESCE(LEAST(GREATEST(({kept_rate_expr})::numeric, 0), 100) / 100.0 * 5.0, 0), 0)::numeric, 2) END"
     )
+
+
+# score bands of the work list: (code, label, lowest score of the band), best first
+SCORE_BANDS = [("high", "High", 60.0), ("medium", "Medium", 35.0), ("low", "Low", 0.0)]
+
+
+def score_band(score):
+    """The band (``SCORE_BANDS`` code) of a priority score."""
+    for code, _label, low in SCORE_BANDS:
+        if (score or 0.0) >= low:
+            return code
+    return SCORE_BANDS[-1][0]

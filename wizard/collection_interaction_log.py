@@ -4,8 +4,10 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_date
 
 from ..models.collection_interaction import DIRECTIONS
+from ..tools.work_list import WORK_TIERS
 
 
 class CollectionInteractionLog(models.TransientModel):
@@ -154,6 +156,12 @@ class CollectionInteractionLog(models.TransientModel):
         self._check_case_access()
         if not self.result_id:
             raise UserError(_("Choose the result of the contact."))
+        if self.direction == "outbound" and not self.override_reason:
+            verdict, policy, timezones = self.case_id._contact_verdict(self.channel_id.code, self.date_start)
+            if not verdict.allowed:
+                return self.env["collection.contact.refusal"]._open(
+                    self.case_id, verdict, policy, timezones, self.channel_id
+                )
         vals = {
             "case_id": self.case_id.id,
             "channel_id": self.channel_id.id,
@@ -198,9 +206,36 @@ class CollectionInteractionLog(models.TransientModel):
                     }
                 )
             ]
+        case = self.case_id
+        due_before = case._collection_due_calls()
+        was_follow_up = case.work_tier
         interaction = self.env["collection.interaction"].create(vals)
         if self.attachment_ids:
             attachments = self.attachment_ids.filtered(lambda a: a.create_uid == self.env.user or self.env.su)
             attachments.sudo().write({"res_model": interaction._name, "res_id": interaction.id})
             interaction.sudo().attachment_ids = [Command.set(attachments.ids)]
-        return {"type": "ir.actions.act_window_close"}
+        answered = due_before - case._collection_due_calls()
+        return case._collection_feedback(self._log_summary(interaction, answered, was_follow_up), _("Contact logged"))
+
+    def _log_summary(self, interaction, answered, was_tier):
+        """What logging the contact changed, in a few sentences."""
+        case = interaction.case_id
+        parts = [_("%(result)s logged on %(case)s.", result=interaction.result_id.name, case=case.name)]
+        for summary in answered:
+            parts.append(_("Call-back done: %s.", summary))
+        for promise in interaction.promise_ids:
+            parts.append(
+                _(
+                    "Promise of %(amount)s on %(date)s recorded.",
+                    amount=promise.currency_id.format(promise.amount),
+                    date=format_date(self.env, promise.date_promise),
+                )
+            )
+        if interaction.activity_id:
+            parts.append(_("Call-back scheduled: %s.", interaction.activity_id.summary or ""))
+        for dispute in interaction.dispute_ids:
+            parts.append(_("Dispute %s opened.", dispute.display_name))
+        case.invalidate_recordset(["work_tier"])
+        if was_tier != case.work_tier and was_tier in ("1_promise", "2_follow_up"):
+            parts.append(_('The case is no longer "%s" on the work list.', dict(WORK_TIERS)[was_tier]))
+        return " ".join(parts)

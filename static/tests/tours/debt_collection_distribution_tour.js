@@ -67,32 +67,61 @@ registry.category("web_tour.tours").add("debt_collection_distribute", {
 });
 
 /**
- * The collector opens the work list (their Today list, by stage) and finds
- * the distributed cases in order: promise due, call-back due, then by
- * priority score.
+ * The collector logs in and lands on the work list (their Today list): one
+ * ordered list of cards across stages — promise due, call-back due, then by
+ * priority score — with grouping by stage one click away.
  */
+const workListOrder = [
+    {
+        content: "The collector lands on the work list",
+        trigger: ".o_web_client:has(.o_kanban_view):contains(Work List)",
+    },
+    {
+        content: "One list, not columns by stage",
+        trigger: ".o_kanban_renderer:not(.o_kanban_grouped)",
+    },
+    {
+        content: "First the promise due today",
+        trigger: ".o_kanban_record:not(.o_kanban_ghost):eq(0):contains(Tour Promise)",
+    },
+];
+
 registry.category("web_tour.tours").add("debt_collection_work_list", {
-    url: "/odoo/action-debt_collection.collection_case_action",
+    url: "/odoo",
     steps: () => [
+        ...workListOrder,
         {
             content: "The Today filter is on",
             trigger: ".o_searchview .o_facet_value:contains(Today)",
         },
         {
-            content: "First the promise due today",
-            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(0):contains(Tour Promise)",
-        },
-        {
             content: "Then the call-back due today",
-            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(1):contains(Tour Callback)",
+            trigger: ".o_kanban_record:not(.o_kanban_ghost):eq(1):contains(Tour Callback)",
         },
         {
-            content: "Then the largest, oldest debt",
-            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(2):contains(Tour Big)",
+            content: "Then the largest, oldest debt (another stage)",
+            trigger: ".o_kanban_record:not(.o_kanban_ghost):eq(2):contains(Tour Big)",
         },
         {
             content: "And last the small one",
-            trigger: ".o_kanban_group:has(.o_column_title:contains(Current)) .o_kanban_record:eq(3):contains(Tour Small)",
+            trigger: ".o_kanban_record:not(.o_kanban_ghost):eq(3):contains(Tour Small)",
+        },
+        {
+            content: "Grouping by stage is one click away",
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
+        },
+        {
+            trigger: ".o_group_by_menu .o_menu_item:contains(Stage)",
+            run: "click",
+        },
+        {
+            content: "The cases in their stage columns",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Delinquent)) .o_kanban_record:contains(Tour Big)",
+        },
+        {
+            trigger: ".o_searchview_dropdown_toggler",
+            run: "click",
         },
         {
             content: "Open the first card",
@@ -111,6 +140,23 @@ registry.category("web_tour.tours").add("debt_collection_work_list", {
         {
             content: "The promise due today is listed",
             trigger: ".o_form_view div[name=promise_ids] .o_data_row:contains(Open)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("debt_collection_work_list_phone", {
+    url: "/odoo",
+    steps: () => [
+        ...workListOrder,
+        {
+            content: "The best case is the first card on the screen",
+            trigger: ".o_kanban_record:not(.o_kanban_ghost):eq(0):contains(Tour Promise)",
+            run() {
+                const card = this.anchor.getBoundingClientRect();
+                if (card.top > window.innerHeight || card.left > window.innerWidth) {
+                    throw new Error("The first card is off-screen");
+                }
+            },
         },
     ],
 });
