@@ -124,6 +124,17 @@ class TestLogCallTour(HttpCase):
                 ],
             }
         )
+        env["collection.case"].create(
+            {
+                "portfolio_id": portfolio.id,
+                "team_id": team.id,
+                "user_id": self.collector.id,
+                "partner_id": env["res.partner"].create({"name": "Tour Other", "mobile": "+57 300 555 0200"}).id,
+                "installment_ids": [
+                    Command.create({"name": "1", "date_due": today - timedelta(days=3), "amount": 50.0})
+                ],
+            }
+        )
         env["collection.case"]._plan_today()
         self.assertEqual(self.case.today_user_id, self.collector)
 
