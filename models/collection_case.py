@@ -169,6 +169,23 @@ class CollectionCase(models.Model):
         help="Balance of the installments contested in open disputes: still owed, left out of the overdue "
         "amount and the escalation.",
     )
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    company_rate = fields.Float(
+        "Rate to Company Currency",
+        digits=0,
+        compute="_compute_company_rate",
+        store=True,
+        help="Today's rate from the case's currency to its company's (1 when they are the same); the daily run "
+        "moves it with the rates.",
+    )
+    amount_residual_company = fields.Monetary(
+        "Balance (Company Currency)",
+        currency_field="company_currency_id",
+        compute="_compute_amount_residual_company",
+        store=True,
+        help="The balance converted to the company's currency at today's rate: what team and portfolio totals "
+        "add up, never amounts of different currencies.",
+    )
     amount_credit = fields.Monetary(
         "Open Credits",
         readonly=True,
@@ -440,6 +457,79 @@ class CollectionCase(models.Model):
             if zones and partner:
                 key = zone_tools.best_zone(zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip)
             case.zone_id = key or False
+
+    @api.depends("currency_id", "company_id")
+    def _compute_company_rate(self):
+        today = fields.Date.context_today(self)
+        rates = {}
+        for case in self:
+            key = (case.currency_id, case.company_id)
+            if key not in rates:
+                rates[key] = self.sudo()._company_rate(key[0].sudo(), key[1].sudo(), today)
+            case.company_rate = rates[key]
+
+    @api.model
+    def _company_rate(self, currency, company, day):
+        """The rate from ``currency`` to ``company``'s currency on ``day``."""
+        if not currency or not company or currency == company.currency_id:
+            return 1.0
+        return currency._get_conversion_rate(currency, company.currency_id, company, day)
+
+    @api.depends("amount_residual", "company_rate")
+    def _compute_amount_residual_company(self):
+        for case in self:
+            amount = (case.amount_residual or 0.0) * (case.company_rate or 1.0)
+            currency = case.company_currency_id
+            case.amount_residual_company = currency.round(amount) if currency else amount
+
+    @api.model
+    def _refresh_company_rates(self):
+        """Move the open cases' rates to their company currency with today's
+        rates, and their converted balances: one query per pair of currency
+        and company that differ."""
+        self.env.flush_all()
+        today = fields.Date.context_today(self)
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT c.currency_id, c.company_id
+              FROM collection_case c JOIN res_company co ON co.id = c.company_id
+             WHERE c.state = 'open' AND c.currency_id IS DISTINCT FROM co.currency_id
+            """
+        )
+        pairs = self.env.cr.fetchall()
+        # the rates of every company of the database, whatever the user running the daily job
+        Currency, Company = self.env["res.currency"].sudo(), self.env["res.company"].sudo()
+        rates = [
+            (currency, company, self.sudo()._company_rate(Currency.browse(currency), Company.browse(company), today))
+            for currency, company in pairs
+        ]
+        self.env.cr.execute(
+            """
+            UPDATE collection_case c
+               SET company_rate = 1.0, amount_residual_company = c.amount_residual
+              FROM res_company co
+             WHERE co.id = c.company_id AND c.currency_id = co.currency_id AND c.state = 'open'
+               AND (c.company_rate IS DISTINCT FROM 1.0 OR c.amount_residual_company IS DISTINCT FROM c.amount_residual)
+            """
+        )
+        if rates:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE collection_case c
+                       SET company_rate = r.rate,
+                           amount_residual_company = ROUND(c.amount_residual * r.rate::numeric, cur.decimal_places)
+                      FROM unnest(%s::int[], %s::int[], %s::float8[]) AS r(currency_id, company_id, rate),
+                           res_company co, res_currency cur
+                     WHERE r.currency_id = c.currency_id AND r.company_id = c.company_id AND c.state = 'open'
+                       AND co.id = c.company_id AND cur.id = co.currency_id
+                    """,
+                    [rate[0] for rate in rates],
+                    [rate[1] for rate in rates],
+                    [rate[2] for rate in rates],
+                )
+            )
+        self.invalidate_model(["company_rate", "amount_residual_company"])
 
     @api.depends("next_promise_date", "next_action_date", "next_activity_date")
     def _compute_work_tier(self):
@@ -894,6 +984,7 @@ class CollectionCase(models.Model):
         self.env["collection.promise"]._judge_due()
         self.env["collection.agreement"]._cron_follow_agreements()
         self._refresh_aging()
+        self._refresh_company_rates()
         self._refresh_work_tier()
         self._plan_today()
 

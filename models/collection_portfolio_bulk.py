@@ -34,6 +34,8 @@ CASE_COMPUTED_FIELDS = (
     "amount_total",
     "amount_paid",
     "amount_residual",
+    "company_rate",
+    "amount_residual_company",
     "amount_overdue",
     "date_oldest_due",
     "days_overdue",
@@ -340,10 +342,12 @@ class CollectionPortfolio(models.Model):
             "date_debt_since", "contact_persons", "note", "state", "amount_total", "amount_paid", "amount_residual",
             "amount_overdue", "amount_credit", "amount_disputed", "date_oldest_due", "days_overdue",
             "priority_score", "aging_bucket", "stage_id", "zone_id", "work_tier", "broken_promise_count",
-            "promise_judged_count", "promise_kept_rate",
+            "promise_judged_count", "promise_kept_rate", "company_rate", "amount_residual_company",
         ]  # fmt: skip
         portfolio_id, company_id, currency_id = self.id, self.company_id.id, self.currency_id.id
         team_id = self.team_id.id or None
+        rate = Case._company_rate(self.currency_id, self.company_id, fields.Date.context_today(self))
+        company_currency = self.company_id.currency_id
         rows = []
         for name, (partner_id, extra) in zip(names, chunk, strict=True):
             fig = figures[partner_id]
@@ -353,7 +357,7 @@ class CollectionPortfolio(models.Model):
                  extra.get("partner_ref") or None, extra.get("debt_since") or None, extra.get("contacts") or None,
                  plaintext2html(notes) if notes else None, "open", fig["total"], fig["paid"], fig["residual"],
                  fig["overdue"], 0.0, 0.0, fig["oldest"], fig["days"], fig["score"], fig["bucket"], fig["stage_id"],
-                 fig["zone_id"], "3_priority", 0, 0, 0.0)
+                 fig["zone_id"], "3_priority", 0, 0, 0.0, rate, company_currency.round(fig["residual"] * rate))
             )  # fmt: skip
         return Case.browse(self._bulk_copy("collection.case", columns, rows, ids=ids, pipe=pipe))
 

@@ -15,8 +15,11 @@ class CollectionAgingAnalysis(models.Model):
     database's CURRENT_DATE at query time, in calendar days of the database
     server (UTC): an installment due today or later is "Not due" with 0 days
     overdue (days overdue never go negative). Installments in dispute are
-    included and flagged. Amounts are at face value, in their portfolios'
-    currencies.
+    included and flagged. Amounts are at face value in their portfolios'
+    currencies (``amount_residual``, for a pivot grouped by currency or
+    portfolio) and in the company's currency at today's rate
+    (``amount_residual_company``, the default measure: totals never add
+    different currencies).
 
     The view is one flat SELECT (no aggregate, subquery or DISTINCT), so
     PostgreSQL inlines it into the pivot's GROUP BY and a grouping costs
@@ -42,7 +45,7 @@ class CollectionAgingAnalysis(models.Model):
             "state",
             "is_disputed",
         ],
-        "collection.case": ["user_id", "team_id", "stage_id", "state"],
+        "collection.case": ["user_id", "team_id", "stage_id", "state", "company_rate"],
     }
 
     installment_id = fields.Many2one("collection.installment", readonly=True)
@@ -67,11 +70,26 @@ class CollectionAgingAnalysis(models.Model):
         help="Days since the aging date, counted on the database server's date; 0 when not due yet.",
     )
     aging_bucket = fields.Selection(
-        [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS], string="Aging", readonly=True
+        [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS],
+        string="Aging",
+        readonly=True,
+        group_expand="_group_expand_aging_bucket",
+    )
+    company_currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    amount_residual_company = fields.Monetary(
+        "Open Balance (Company Currency)",
+        readonly=True,
+        aggregator="sum",
+        currency_field="company_currency_id",
+        help="The open balance converted to the company's currency at today's rate.",
     )
     amount_residual = fields.Monetary("Open Balance", readonly=True, aggregator="sum", currency_field="currency_id")
     amount = fields.Monetary("Installment Amount", readonly=True, aggregator="sum", currency_field="currency_id")
     is_disputed = fields.Boolean("In Dispute", readonly=True)
+
+    def _group_expand_aging_bucket(self, buckets, domain):
+        """Every bucket, in its natural order ("Not due" first)."""
+        return [key for key, _label, _low, _high in aging.AGING_BUCKETS]
 
     @property
     def _table_query(self):
@@ -96,10 +114,13 @@ class CollectionAgingAnalysis(models.Model):
                    GREATEST(%(days)s, 0) AS days_overdue,
                    %(bucket)s AS aging_bucket,
                    i.amount_residual AS amount_residual,
+                   co.currency_id AS company_currency_id,
+                   ROUND(i.amount_residual * COALESCE(c.company_rate, 1.0)::numeric, 2) AS amount_residual_company,
                    i.amount AS amount,
                    COALESCE(i.is_disputed, FALSE) AS is_disputed
               FROM collection_installment i
               JOIN collection_case c ON c.id = i.case_id
+              JOIN res_company co ON co.id = i.company_id
              WHERE i.state IN ('pending', 'partial')
                AND c.state = 'open'
             """,

@@ -8,10 +8,10 @@ class CollectionTeamOverview(models.Model):
     team's company.
 
     A SQL view read by supervisors (the teams they lead) and managers. Days
-    are calendar days of the database server (UTC); amounts are the open
-    balances of the collector's cases at face value, in their portfolios'
-    currencies. A collector in two teams of one company shows the same
-    figures on both lines.
+    are calendar days of the database server (UTC); amounts are in the
+    company's currency, converted at today's rate (the cases' stored rate,
+    moved by the daily run). A collector in two teams of one company shows
+    the same figures on both lines.
     """
 
     _name = "collection.team.overview"
@@ -21,10 +21,17 @@ class CollectionTeamOverview(models.Model):
     _depends = {
         "collection.team.member": ["team_id", "user_id", "daily_capacity", "absence_from", "absence_to", "active"],
         "collection.team": ["company_id", "active"],
-        "collection.case": ["user_id", "today_user_id", "state", "amount_residual", "company_id"],
+        "collection.case": [
+            "user_id",
+            "today_user_id",
+            "state",
+            "amount_residual_company",
+            "company_rate",
+            "company_id",
+        ],
+        "collection.interaction": ["user_id", "company_id", "case_id", "date_start", "voided"],
         "collection.promise": ["user_id", "state", "date_promise", "date_closed", "company_id"],
         "collection.payment": ["user_id", "state", "date", "amount_case", "commission_amount", "company_id"],
-        "mail.message": ["model", "res_id", "author_id", "date", "message_type"],
     }
 
     team_id = fields.Many2one("collection.team", readonly=True)
@@ -34,13 +41,16 @@ class CollectionTeamOverview(models.Model):
     daily_capacity = fields.Integer(readonly=True, aggregator="sum")
     is_absent = fields.Boolean("Absent Today", readonly=True)
     open_case_count = fields.Integer("Open Cases", readonly=True, aggregator="sum")
-    amount_residual = fields.Monetary("Open Balance", readonly=True, aggregator="sum")
+    amount_residual = fields.Monetary(
+        "Open Balance", readonly=True, aggregator="sum", help="In the company's currency, at today's rate."
+    )
     today_count = fields.Integer("In Today's List", readonly=True, aggregator="sum")
     worked_today_count = fields.Integer(
         "Worked Today",
         readonly=True,
         aggregator="sum",
-        help="Cases on which the collector logged a message, a note, a change or a done activity today.",
+        help="Cases on which the collector logged an interaction today (calls, visits, messages they logged "
+        "themselves; not voided).",
     )
     promise_due_today_count = fields.Integer("Promises Due Today", readonly=True, aggregator="sum")
     broken_promise_week_count = fields.Integer("Broken This Week", readonly=True, aggregator="sum")
@@ -48,7 +58,7 @@ class CollectionTeamOverview(models.Model):
         "Collected This Month",
         readonly=True,
         aggregator="sum",
-        help="Posted payments the collector collected since the first of the month, in their cases' currencies.",
+        help="Posted payments the collector collected since the first of the month, in the company's currency.",
     )
     commission_month_amount = fields.Monetary(
         "Commission This Month",
@@ -82,7 +92,7 @@ class CollectionTeamOverview(models.Model):
               JOIN res_company co ON co.id = t.company_id
               JOIN res_users u ON u.id = m.user_id
               LEFT JOIN (
-                    SELECT user_id, company_id, COUNT(*) AS open_count, SUM(amount_residual) AS residual
+                    SELECT user_id, company_id, COUNT(*) AS open_count, SUM(amount_residual_company) AS residual
                       FROM collection_case
                      WHERE state = 'open' AND user_id IS NOT NULL
                      GROUP BY user_id, company_id
@@ -94,17 +104,11 @@ class CollectionTeamOverview(models.Model):
                      GROUP BY today_user_id, company_id
               ) planned ON planned.today_user_id = m.user_id AND planned.company_id = t.company_id
               LEFT JOIN (
-                    SELECT msg.author_id, c.company_id, COUNT(DISTINCT msg.res_id) AS case_count
-                      FROM mail_message msg
-                      JOIN collection_case c ON c.id = msg.res_id
-                     WHERE msg.model = 'collection.case'
-                       AND msg.author_id IN (
-                            SELECT mu.partner_id FROM res_users mu
-                              JOIN collection_team_member mm ON mm.user_id = mu.id AND mm.active)
-                       AND msg.date >= CURRENT_DATE
-                       AND msg.message_type IN ('comment', 'notification')
-                     GROUP BY msg.author_id, c.company_id
-              ) worked ON worked.author_id = u.partner_id AND worked.company_id = t.company_id
+                    SELECT user_id, company_id, COUNT(DISTINCT case_id) AS case_count
+                      FROM collection_interaction
+                     WHERE date_start >= CURRENT_DATE AND voided IS NOT TRUE AND create_uid = user_id
+                     GROUP BY user_id, company_id
+              ) worked ON worked.user_id = m.user_id AND worked.company_id = t.company_id
               LEFT JOIN (
                     SELECT user_id, company_id,
                            COUNT(*) FILTER (WHERE state = 'open' AND date_promise = CURRENT_DATE) AS due_today,
@@ -115,10 +119,13 @@ class CollectionTeamOverview(models.Model):
                      GROUP BY user_id, company_id
               ) promises ON promises.user_id = m.user_id AND promises.company_id = t.company_id
               LEFT JOIN (
-                    SELECT user_id, company_id, SUM(amount_case) AS amount, SUM(commission_amount) AS commission
-                      FROM collection_payment
-                     WHERE state = 'posted' AND date >= date_trunc('month', CURRENT_DATE)::date
-                     GROUP BY user_id, company_id
+                    SELECT p.user_id, p.company_id,
+                           SUM(p.amount_case * COALESCE(c.company_rate, 1.0)) AS amount,
+                           SUM(p.commission_amount * COALESCE(c.company_rate, 1.0)) AS commission
+                      FROM collection_payment p
+                      JOIN collection_case c ON c.id = p.case_id
+                     WHERE p.state = 'posted' AND p.date >= date_trunc('month', CURRENT_DATE)::date
+                     GROUP BY p.user_id, p.company_id
               ) collected ON collected.user_id = m.user_id AND collected.company_id = t.company_id
              WHERE m.active AND t.active
             """

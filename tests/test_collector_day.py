@@ -205,3 +205,72 @@ class TestCollectorDay(CollectionCommon):
         with self.assertQueryCount(8):
             found = Case.search([("debtor_search", "ilike", "3107654321")])
         self.assertEqual(found, self.case)
+
+
+@tagged("post_install", "-at_install")
+class TestHonestTotals(CollectionCommon):
+    """No figure adds different currencies: team and aging totals are in the
+    company's currency at today's rate."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.setup_other_currency("EUR", rates=[("2000-01-01", 2.0)])
+        cls.euro_desk = cls.env["collection.portfolio"].create(
+            {
+                "name": "Europe Desk",
+                "kind": "external",
+                "currency_id": cls.eur.id,
+                "team_id": cls.team.id,
+                "state": "active",
+            }
+        )
+        cls.usd_case = cls._case(cls._debtor("Dollar Debtor"), cls.collector_a, installments=((-20, 100.0),))
+        cls.eur_case = cls._case(
+            cls._debtor("Euro Debtor"),
+            cls.collector_a,
+            installments=((-20, 300.0), (10, 100.0)),
+            portfolio=cls.euro_desk,
+        )
+
+    def test_balances_in_company_currency(self):
+        self.assertEqual((self.usd_case.company_rate, self.usd_case.amount_residual_company), (1.0, 100.0))
+        # 400 EUR at 2 EUR a dollar
+        self.assertEqual(self.eur_case.amount_residual, 400.0)
+        self.assertEqual(self.eur_case.amount_residual_company, 200.0)
+        overview = self.env["collection.team.overview"].search(
+            [("user_id", "=", self.collector_a.id), ("team_id", "=", self.team.id)]
+        )
+        self.assertEqual(overview.currency_id, self.company.currency_id)
+        self.assertEqual(overview.amount_residual, 300.0)
+        groups = self.env["collection.aging.analysis"]._read_group(
+            [("case_id", "in", (self.usd_case | self.eur_case).ids)],
+            ["aging_bucket"],
+            ["amount_residual_company:sum"],
+        )
+        self.assertEqual(dict(groups), {"not_due": 50.0, "d001_030": 250.0})
+        # the daily run moves the rate
+        self.env["res.currency.rate"].create({"currency_id": self.eur.id, "name": self.today, "rate": 4.0})
+        self.env["collection.case"]._refresh_company_rates()
+        self.assertEqual(self.eur_case.amount_residual_company, 100.0)
+        self.assertEqual(self.usd_case.amount_residual_company, 100.0)
+
+    def test_aging_buckets_in_natural_order(self):
+        groups = self.env["collection.aging.analysis"].read_group([], ["amount_residual_company:sum"], ["aging_bucket"])
+        self.assertEqual(
+            [group["aging_bucket"] for group in groups],
+            ["not_due", "d001_030", "d031_060", "d061_090", "d091_180", "d181_360", "d361_plus"],
+        )
+
+    def test_worked_today_counts_the_collectors_own_interactions(self):
+        call = self.env.ref("debt_collection.collection_channel_call")
+        no_answer = self.env.ref("debt_collection.collection_result_no_answer")
+        values = {"case_id": self.usd_case.id, "channel_id": call.id, "result_id": no_answer.id}
+        # loaded for the collector by someone else (demo data, an import): not their work
+        self.env["collection.interaction"].sudo().create(dict(values, user_id=self.collector_a.id))
+        overview = self.env["collection.team.overview"]
+        domain = [("user_id", "=", self.collector_a.id), ("team_id", "=", self.team.id)]
+        self.assertEqual(overview.search(domain).worked_today_count, 0)
+        self.env["collection.interaction"].with_user(self.collector_a).create(values)
+        self.env.invalidate_all()
+        self.assertEqual(overview.search(domain).worked_today_count, 1)
