@@ -17,6 +17,11 @@ class AccountMove(models.Model):
     collection_case_name = fields.Char(related="collection_case_id.name", string="Collection Case Ref.")
     collection_stage_id = fields.Many2one(related="collection_case_id.stage_id", string="Collection Stage")
     collection_user_id = fields.Many2one(related="collection_case_id.user_id", string="Collector")
+    collection_covered = fields.Boolean(
+        related="collection_case_id.covered_by_credits",
+        string="Covered by Credits",
+        help="The customer's open credits cover what is overdue: collection does not chase them.",
+    )
     collection_status = fields.Selection(
         [("in_collection", "In collection"), ("in_dispute", "In dispute"), ("closed", "Collection closed")],
         compute="_compute_collection_case",

@@ -1192,6 +1192,8 @@ class CollectionCase(models.Model):
                      ON sub.absent_id = c.user_id AND sub.team_id = c.team_id
              WHERE c.state = 'open' AND c.user_id IS NOT NULL
                AND (c.resubmission_date IS NULL OR c.resubmission_date <= %(today)s)
+               -- covered by the debtor's open credits: not chased
+               AND NOT (COALESCE(c.amount_credit, 0) > 0 AND c.days_overdue > 0 AND c.amount_overdue = 0)
              ORDER BY c.work_tier, c.priority_score DESC, c.id
             """,
             absent=[row[0] for row in absent],

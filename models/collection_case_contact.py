@@ -90,6 +90,12 @@ class CollectionCase(models.Model):
         help="Finds a case by the debtor's name, any of their phone numbers (in any format), tax ID, the "
         "creditor's reference or the case reference.",
     )
+    covered_by_credits = fields.Boolean(
+        compute="_compute_covered_by_credits",
+        search="_search_covered_by_credits",
+        help="The debtor's open credits (credit notes, unallocated payments) cover what is overdue: the case is "
+        "not chased and leaves the work list until something is overdue beyond its credits.",
+    )
     score_band = fields.Selection(
         [(code, label) for code, label, _low in aging.SCORE_BANDS],
         "Priority Band",
@@ -128,6 +134,39 @@ class CollectionCase(models.Model):
         by_case = movements.grouped("case_id")
         for case in self:
             case.movement_ids = by_case.get(case, movements.browse())
+
+    @api.depends("amount_credit", "amount_overdue", "days_overdue", "state")
+    def _compute_covered_by_credits(self):
+        for case in self:
+            case.covered_by_credits = (
+                case.state == "open"
+                and case.amount_credit > 0
+                and case.days_overdue > 0
+                and case.currency_id.is_zero(case.amount_overdue)
+            )
+
+    def _search_covered_by_credits(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        covered = [
+            ("state", "=", "open"),
+            ("amount_credit", ">", 0),
+            ("days_overdue", ">", 0),
+            ("amount_overdue", "=", 0),
+        ]
+        if (operator == "=") == value:
+            return covered
+        return [
+            "|",
+            "|",
+            "|",
+            "|",
+            ("state", "!=", "open"),
+            ("amount_credit", "=", False),
+            ("amount_credit", "<=", 0),
+            ("days_overdue", "<=", 0),
+            ("amount_overdue", "!=", 0),
+        ]
 
     def _compute_debtor_search(self):
         self.debtor_search = False

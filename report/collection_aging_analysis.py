@@ -19,7 +19,10 @@ class CollectionAgingAnalysis(models.Model):
     currencies (``amount_residual``, for a pivot grouped by currency or
     portfolio) and in the company's currency at today's rate
     (``amount_residual_company``, the default measure: totals never add
-    different currencies).
+    different currencies). The debtors' unapplied credits (open credit
+    notes, unallocated payments) are rows of their own, as negative
+    balances in the "Unapplied credits" column beside the gross buckets, so
+    that a total is what is really owed.
 
     The view is one flat SELECT (no aggregate, subquery or DISTINCT), so
     PostgreSQL inlines it into the pivot's GROUP BY and a grouping costs
@@ -45,7 +48,7 @@ class CollectionAgingAnalysis(models.Model):
             "state",
             "is_disputed",
         ],
-        "collection.case": ["user_id", "team_id", "stage_id", "state", "company_rate"],
+        "collection.case": ["user_id", "team_id", "stage_id", "state", "company_rate", "amount_credit"],
     }
 
     installment_id = fields.Many2one("collection.installment", readonly=True)
@@ -70,7 +73,7 @@ class CollectionAgingAnalysis(models.Model):
         help="Days since the aging date, counted on the database server's date; 0 when not due yet.",
     )
     aging_bucket = fields.Selection(
-        [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS],
+        [*((key, label) for key, label, _low, _high in aging.AGING_BUCKETS), ("credit", "Unapplied credits")],
         string="Aging",
         readonly=True,
         group_expand="_group_expand_aging_bucket",
@@ -89,7 +92,7 @@ class CollectionAgingAnalysis(models.Model):
 
     def _group_expand_aging_bucket(self, buckets, domain):
         """Every bucket, in its natural order ("Not due" first)."""
-        return [key for key, _label, _low, _high in aging.AGING_BUCKETS]
+        return [key for key, _label, _low, _high in aging.AGING_BUCKETS] + ["credit"]
 
     @property
     def _table_query(self):
@@ -123,6 +126,29 @@ class CollectionAgingAnalysis(models.Model):
               JOIN res_company co ON co.id = i.company_id
              WHERE i.state IN ('pending', 'partial')
                AND c.state = 'open'
+             UNION ALL
+            SELECT -c.id AS id,
+                   NULL AS installment_id,
+                   c.id AS case_id,
+                   c.portfolio_id AS portfolio_id,
+                   c.company_id AS company_id,
+                   c.currency_id AS currency_id,
+                   c.partner_id AS partner_id,
+                   c.user_id AS user_id,
+                   c.team_id AS team_id,
+                   c.stage_id AS stage_id,
+                   NULL AS date_due,
+                   NULL AS date_aging,
+                   0 AS days_overdue,
+                   'credit' AS aging_bucket,
+                   -c.amount_credit AS amount_residual,
+                   co.currency_id AS company_currency_id,
+                   ROUND(-c.amount_credit * COALESCE(c.company_rate, 1.0)::numeric, 2) AS amount_residual_company,
+                   0 AS amount,
+                   FALSE AS is_disputed
+              FROM collection_case c
+              JOIN res_company co ON co.id = c.company_id
+             WHERE c.state = 'open' AND c.amount_credit > 0
             """,
             days=SQL(days),
             bucket=SQL(aging.aging_bucket_sql_case(days)),

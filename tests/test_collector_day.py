@@ -259,7 +259,7 @@ class TestHonestTotals(CollectionCommon):
         groups = self.env["collection.aging.analysis"].read_group([], ["amount_residual_company:sum"], ["aging_bucket"])
         self.assertEqual(
             [group["aging_bucket"] for group in groups],
-            ["not_due", "d001_030", "d031_060", "d061_090", "d091_180", "d181_360", "d361_plus"],
+            ["not_due", "d001_030", "d031_060", "d061_090", "d091_180", "d181_360", "d361_plus", "credit"],
         )
 
     def test_worked_today_counts_the_collectors_own_interactions(self):
@@ -274,3 +274,31 @@ class TestHonestTotals(CollectionCommon):
         self.env["collection.interaction"].with_user(self.collector_a).create(values)
         self.env.invalidate_all()
         self.assertEqual(overview.search(domain).worked_today_count, 1)
+
+    def test_credits_that_cover_the_overdue_are_not_chased(self):
+        case = self.usd_case
+        case.sudo().amount_credit = 120.0
+        self.env["collection.case"]._refresh_aging(case.ids)
+        case.invalidate_recordset()
+        self.assertEqual(case.amount_overdue, 0.0)
+        self.assertTrue(case.covered_by_credits)
+        Case = self.env["collection.case"]
+        self.assertIn(case, Case.search([("covered_by_credits", "=", True)]))
+        self.assertNotIn(case, Case.search([("covered_by_credits", "=", False)]))
+        self.assertIn(self.eur_case, Case.search([("covered_by_credits", "=", False)]))
+        # it leaves the work list: not planned in anyone's Today list
+        plan = Case._plan_today()
+        self.assertNotIn(case.id, plan)
+        self.assertEqual(plan.get(self.eur_case.id), self.collector_a.id)
+        # the Aging Analysis shows the credit beside the gross buckets
+        groups = dict(
+            self.env["collection.aging.analysis"]._read_group(
+                [("case_id", "=", case.id)], ["aging_bucket"], ["amount_residual_company:sum"]
+            )
+        )
+        self.assertEqual(groups, {"d001_030": 100.0, "credit": -120.0})
+        # something overdue beyond the credits: chased again
+        case.sudo().amount_credit = 60.0
+        self.env["collection.case"]._refresh_aging(case.ids)
+        case.invalidate_recordset()
+        self.assertFalse(case.covered_by_credits)
