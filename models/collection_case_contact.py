@@ -90,6 +90,11 @@ class CollectionCase(models.Model):
         help="Finds a case by the debtor's name, any of their phone numbers (in any format), tax ID, the "
         "creditor's reference or the case reference.",
     )
+    absence_note = fields.Char(
+        "Absence",
+        compute="_compute_absence_note",
+        help="The collector is absent today: who works the case in their place.",
+    )
     covered_by_credits = fields.Boolean(
         compute="_compute_covered_by_credits",
         search="_search_covered_by_credits",
@@ -134,6 +139,27 @@ class CollectionCase(models.Model):
         by_case = movements.grouped("case_id")
         for case in self:
             case.movement_ids = by_case.get(case, movements.browse())
+
+    def _compute_absence_note(self):
+        open_cases = self.filtered(lambda c: c.state == "open" and c.user_id)
+        absent = {}
+        if open_cases:
+            for user_id, team_id, substitute_id in self.env["collection.team.member"]._absent_substitutions(
+                user_ids=open_cases.user_id.ids
+            ):
+                absent[(user_id, team_id)] = substitute_id
+        Users = self.env["res.users"].sudo()
+        for case in self:
+            substitute = absent.get((case.user_id.id, case.team_id.id)) if case in open_cases else None
+            case.absence_note = (
+                _(
+                    "%(collector)s is absent today: %(substitute)s works this case.",
+                    collector=case.user_id.sudo().name,
+                    substitute=Users.browse(substitute).name,
+                )
+                if substitute
+                else False
+            )
 
     @api.depends("amount_credit", "amount_overdue", "days_overdue", "state")
     def _compute_covered_by_credits(self):

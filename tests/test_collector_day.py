@@ -302,3 +302,40 @@ class TestHonestTotals(CollectionCommon):
         self.env["collection.case"]._refresh_aging(case.ids)
         case.invalidate_recordset()
         self.assertFalse(case.covered_by_credits)
+
+
+@tagged("post_install", "-at_install")
+class TestTeamScreens(CollectionCommon):
+    def test_absent_collector_shows_who_stands_in(self):
+        case = self._case(self._debtor("Absent Case"), self.collector_b)
+        self.assertFalse(case.absence_note)
+        self.member_b.write({"absence_from": self.today, "absence_to": self.today})
+        case.invalidate_recordset(["absence_note"])
+        self.assertEqual(case.absence_note, "Boris Collector is absent today: Ana Collector works this case.")
+        # the absent collector keeps a column on the board
+        groups = (
+            self.env["collection.case"]
+            .with_user(self.supervisor)
+            .web_read_group([("state", "=", "open")], ["user_id"], ["user_id"])
+        )
+        self.assertIn(self.collector_b.id, [group["user_id"][0] for group in groups["groups"] if group["user_id"]])
+
+    def test_distribution_preview_explains_a_small_spread(self):
+        cases = self._case(self._debtor("Big"), installments=((-10, 900.0),))
+        cases |= self._case(self._debtor("Small"), installments=((-10, 100.0),))
+        cases |= self._case(self._debtor("Tiny"), installments=((-10, 50.0),))
+        form = Form(
+            self.env["collection.distribute"]
+            .with_user(self.supervisor)
+            .with_context(active_model="collection.case", active_ids=cases.ids)
+        )
+        form.team_id = self.team
+        wizard = form.save()
+        wizard.action_preview()
+        self.assertTrue(wizard.spread_note, wizard.read(["case_count", "warning", "count_spread", "unassigned_count"]))
+        self.assertIn(
+            "3 cases for 2 collectors cannot be shared equally: each receives 1 or 2 cases.", wizard.spread_note
+        )
+        self.assertIn(
+            "the largest debt ($ 900.00) is 171% of an average share", wizard.spread_note.replace("\xa0", " ")
+        )

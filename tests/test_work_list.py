@@ -31,13 +31,16 @@ KANBAN_SPEC = {
     "contact_allowed_now": {},
     "contact_now_note": {},
     "score_band": {},
+    "absence_note": {},
+    "covered_by_credits": {},
     "activity_ids": {"fields": {}},
     "user_id": {"fields": {"display_name": {}}},
     "stage_id": {"fields": {"display_name": {}}},
 }
 # queries of one kanban column page (40 cards) of the work list, as a collector
-# (the contact-rule check of the cards adds five: debtors, countries, authorised channels, policy, contacts)
-WORK_LIST_PAGE_QUERIES = 19
+# (the contact-rule check of the cards adds up to five: debtors, countries, authorised channels, policy, contacts;
+# the absences of the collectors one)
+WORK_LIST_PAGE_QUERIES = 20
 
 
 @tagged("post_install", "-at_install")
@@ -371,8 +374,14 @@ class TestWorkList(CollectionCommon):
             }
         )
         broken.write({"state": "broken", "date_closed": self.today})
-        cases[2].with_user(self.collector_a).message_post(body="Left a voicemail", message_type="comment")
-        cases[0].with_user(self.collector_a).message_post(body="Promised to pay today", message_type="comment")
+        call = self.env.ref("debt_collection.collection_channel_call")
+        no_answer = self.env.ref("debt_collection.collection_result_no_answer")
+        # worked today: the cases on which the collector logged interactions (a note alone is no contact)
+        for case in (cases[2], cases[0], cases[0]):
+            self.env["collection.interaction"].with_user(self.collector_a).create(
+                {"case_id": case.id, "channel_id": call.id, "result_id": no_answer.id, "direction": "inbound"}
+            )
+        cases[1].with_user(self.collector_a).message_post(body="Looked at the file", message_type="comment")
         overview = self.env["collection.team.overview"].with_user(self.supervisor).search([])
         line = overview.filtered(lambda o: o.user_id == self.collector_a)
         self.assertEqual(line.open_case_count, 3)

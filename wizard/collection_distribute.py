@@ -83,6 +83,7 @@ class CollectionDistribute(models.TransientModel):
         "Amount Spread (%)", readonly=True, digits=(6, 2), help="Largest minus smallest amount given, % of the mean."
     )
     warning = fields.Text(readonly=True)
+    spread_note = fields.Text(readonly=True, help="Why the shares cannot be more even on a small selection.")
 
     @api.model
     def _user_domain(self):
@@ -450,8 +451,40 @@ class CollectionDistribute(models.TransientModel):
                 "count_spread": distribution.spread(counts),
                 "amount_spread_pct": (distribution.spread(amounts) / mean * 100.0) if mean else 0.0,
                 "warning": "\n".join(plan["warnings"]) or False,
+                "spread_note": self._spread_note([rows[cid][0] for cid in plan["targets"]], len(targets), mean),
             }
         )
+
+    def _spread_note(self, amounts, shares, mean):
+        """On a selection too small to share evenly, why: whole cases, and
+        single debts larger than the differences left."""
+        cases = len(amounts)
+        if not shares or not cases or cases >= 10 * shares:
+            return False
+        low, extra = divmod(cases, shares)
+        notes = []
+        if extra:
+            notes.append(
+                _(
+                    "%(cases)s cases for %(shares)s collectors cannot be shared equally: each receives %(low)s or "
+                    "%(high)s cases.",
+                    cases=cases,
+                    shares=shares,
+                    low=low,
+                    high=low + 1,
+                )
+            )
+        largest = max(amounts)
+        if mean and largest > mean * 0.1:
+            notes.append(
+                _(
+                    "A case is not split: the largest debt (%(amount)s) is %(pct)s%% of an average share, so the "
+                    "amounts cannot be evened out more finely than that.",
+                    amount=self.currency_id.format(largest),
+                    pct=round(largest / mean * 100),
+                )
+            )
+        return " ".join(notes) or False
 
 
 class CollectionDistributeLine(models.TransientModel):
