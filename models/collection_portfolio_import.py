@@ -243,6 +243,35 @@ ExistingInstallment = namedtuple(
 )
 
 
+def _phone_fields(phones):
+    """The debtor's phone fields for E.164 ``phones`` (in the file's
+    order): a mobile number in Mobile, a landline in Phone, by the number's
+    type (phonenumbers); a number that may be either (US, Canada) takes the
+    first of the two left empty; the rest go to the other phones."""
+    slots = {"phone": False, "mobile": False}
+    undecided, others = [], []
+    for number in phones:
+        try:
+            kind = phonenumbers.number_type(phonenumbers.parse(number))
+        except phonenumbers.NumberParseException:
+            kind = None
+        field = {
+            phonenumbers.PhoneNumberType.MOBILE: "mobile",
+            phonenumbers.PhoneNumberType.FIXED_LINE: "phone",
+        }.get(kind)
+        if field and not slots[field]:
+            slots[field] = number
+        else:
+            undecided.append(number)
+    for number in undecided:
+        empty = next((field for field in ("phone", "mobile") if not slots[field]), None)
+        if empty:
+            slots[empty] = number
+        else:
+            others.append(number)
+    return dict(slots, collection_other_phones=", ".join(others) or False)
+
+
 def _vat_key(vat):
     return re.sub(r"[\s.\-/]", "", vat or "").upper()
 
@@ -1206,9 +1235,7 @@ class CollectionPortfolio(models.Model):
             "state_id": line["state_id"],
             "country_id": line["country_id"],
             "email": line["email"] or False,
-            "phone": phones[0] if phones else False,
-            "mobile": phones[1] if len(phones) > 1 else False,
-            "collection_other_phones": ", ".join(phones[2:]) or False,
+            **_phone_fields(phones),
         }
 
     def _import_fill_partners(self, pairs):
@@ -1223,9 +1250,12 @@ class CollectionPortfolio(models.Model):
             known = {p for p in (partner.phone, partner.mobile) if p}
             known.update(p.strip() for p in (partner.collection_other_phones or "").split(",") if p.strip())
             extra = [p for p in line["phones"] if p not in known]
+            # a new number goes to the empty field of its type (mobile or landline), else to the other phones
+            typed = _phone_fields(extra)
             for field in ("phone", "mobile"):
-                if extra and not partner[field]:
-                    vals[field] = extra.pop(0)
+                if typed[field] and not partner[field]:
+                    vals[field] = typed[field]
+                    extra.remove(typed[field])
             if extra:
                 vals["collection_other_phones"] = ", ".join(filter(None, [partner.collection_other_phones] + extra))
             if vals:

@@ -153,7 +153,7 @@ class TestImport(CollectionCommon):
         self.assertIn("100.5", wizard.preview)
         self.assertIn("2026-01-10", wizard.preview)
         wizard.action_check()
-        self.assertIn("All 6 rows are valid", wizard.preview)
+        self.assertIn("All 6 rows are valid", wizard.check_result)
         job = self.env["collection.import.job"].browse(wizard.action_import()["res_id"])
         self.assertEqual(job.state, "done")
         self.assertTrue(job.imported)
@@ -162,7 +162,9 @@ class TestImport(CollectionCommon):
         self.assertEqual(len(cases), 3)
         andres = cases.filtered(lambda c: c.partner_id.name == "Andrés Gómez")
         self.assertEqual(andres.partner_id.vat, "900123455")
-        self.assertEqual(andres.partner_id.phone, "+573001234567", "phones are stored in E.164")
+        # stored in E.164, a mobile number in the Mobile field
+        self.assertEqual(andres.partner_id.mobile, "+573001234567")
+        self.assertFalse(andres.partner_id.phone)
         self.assertEqual(andres.partner_id.country_id.code, "CO")
         self.assertEqual(andres.external_ref, "C-001")
         self.assertEqual(andres.amount_total, 201.0)
@@ -210,7 +212,7 @@ class TestImport(CollectionCommon):
         self.assertEqual((job.state, job.cases_created, job.installments_created), ("done", 2, 3), job.error_summary)
         lucia = self._cases().filtered(lambda c: c.external_ref == "C-002")
         self.assertEqual(lucia.partner_id.name, "Lucía Pérez")
-        self.assertEqual(lucia.partner_id.phone, "+573107654321")
+        self.assertEqual(lucia.partner_id.mobile, "+573107654321")
 
     def test_bad_rows_are_reported_and_nothing_is_written(self):
         rows = [list(row) for row in self.rows]
@@ -490,7 +492,7 @@ class TestImport(CollectionCommon):
         self.assertEqual([r["status"] for r in result["rows"]], ["created", "created", "error"])
         case = self.env["collection.case"].browse(result["rows"][0]["case_id"])
         self.assertEqual(case.partner_id.vat, "175074752")
-        self.assertEqual(case.partner_id.phone, "+359881234567")
+        self.assertEqual(case.partner_id.mobile, "+359881234567")
         self.assertEqual(case.amount_total, 200.5)
         again = Portfolio.import_rows(self.external.id, rows[:2])
         self.assertEqual([r["status"] for r in again["rows"]], ["unchanged", "unchanged"])
@@ -572,3 +574,32 @@ class TestImport(CollectionCommon):
             self.external.with_user(self.manager).write({"import_directory": "/etc"})
         with self.assertRaises(UserError):
             self._wizard(b"PK\x03\x04 broken", "broken.xlsx")
+
+    def test_phones_land_in_the_field_of_their_type(self):
+        rows = [
+            {
+                "partner_name": "Dos Teléfonos",
+                "partner_ref": "PH-1",
+                "country": "CO",
+                # a mobile first, then a Bogotá landline: each in its field
+                "phone1": "310 765 4321",
+                "phone2": "601 555 0102",
+                "phone3": "315 000 1111",
+                "due_date": "2026-03-05",
+                "installment_amount": 50.0,
+            }
+        ]
+        result = self.env["collection.portfolio"].import_rows(self.external.id, rows)
+        self.assertFalse(result["errors"])
+        partner = self.env["res.partner"].search([("name", "=", "Dos Teléfonos")])
+        self.assertEqual(
+            (partner.mobile, partner.phone, partner.collection_other_phones),
+            ("+573107654321", "+576015550102", "+573150001111"),
+        )
+        # a later file brings a landline for a debtor who has only a mobile: it fills Phone
+        only_mobile = dict(rows[0], partner_name="Solo Móvil", partner_ref="PH-2", phone2="", phone3="")
+        self.env["collection.portfolio"].import_rows(self.external.id, [only_mobile])
+        again = dict(only_mobile, phone1="601 555 0199", installment_ref="X-2", due_date="2026-04-05")
+        self.env["collection.portfolio"].import_rows(self.external.id, [again], {"mode": "valid"})
+        partner = self.env["res.partner"].search([("name", "=", "Solo Móvil")])
+        self.assertEqual((partner.mobile, partner.phone), ("+573107654321", "+576015550199"))

@@ -528,7 +528,7 @@ class TestImportRobustness(CollectionCommon):
         wizard = form.save()
         wizard.action_read()
         wizard.action_check()
-        self.assertIn("2 rows have errors", wizard.preview)
+        self.assertIn("2 rows have errors", wizard.check_result)
         self.assertIn("31/02/2026", wizard.preview)
         job = self.env["collection.import.job"].browse(wizard.action_import()["res_id"])
         self.assertEqual(

@@ -209,7 +209,7 @@ class TestNationalIdImport(CollectionCommon):
         self.assertEqual(
             maria.installment_ids.sorted("sequence").mapped("date_due"), [date(2026, 1, 31), date(2026, 2, 28)]
         )
-        self.assertEqual(maria.partner_id.phone, "+593991234567")
+        self.assertEqual(maria.partner_id.mobile, "+593991234567")
         andina = by_vat["1792060346001"]
         self.assertEqual(
             sorted(andina.installment_ids.mapped("contract_ref")),

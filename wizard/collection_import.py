@@ -52,6 +52,7 @@ class CollectionImport(models.TransientModel):
     state = fields.Selection([("upload", "Upload"), ("map", "Mapping")], default="upload", required=True)
     file_info = fields.Char(readonly=True)
     preview = fields.Html(readonly=True, sanitize=False)
+    check_result = fields.Html(readonly=True, sanitize=False, help="What Check the Whole File found.")
     row_count = fields.Integer(readonly=True)
 
     @api.model
@@ -206,10 +207,15 @@ class CollectionImport(models.TransientModel):
                 raw = cells[line.sequence] if line.sequence < len(cells) else None
                 values.append(Markup("<td>%s</td>") % self._preview_value(line.column, raw))
             body.append(Markup("<tr><td>%s</td>%s</tr>") % (record["_row"], Markup("").join(values)))
+        # one line per row, scrolled sideways: a wide file stays readable
         html = Markup(
-            '<table class="table table-sm table-bordered o_collection_import_preview"><thead><tr><th>%s</th>%s'
-            "</tr></thead><tbody>%s</tbody></table>"
+            '<div class="table-responsive"><table class="table table-sm table-bordered text-nowrap '
+            'o_collection_import_preview"><thead><tr><th>%s</th>%s</tr></thead><tbody>%s</tbody></table></div>'
         ) % (_("Row"), head, Markup("").join(body))
+        self.preview = html
+        # the result of a check is shown first, above the mapping
+        self.check_result = False
+        html = Markup("")
         if errors is not None:
             if errors:
                 items = Markup("").join(
@@ -224,7 +230,7 @@ class CollectionImport(models.TransientModel):
                 html += Markup('<div class="alert alert-success" role="status">%s</div>') % _(
                     "All %s rows are valid.", self.row_count
                 )
-        self.preview = html
+            self.check_result = html
 
     def _preview_value(self, column, raw):
         try:
