@@ -81,7 +81,7 @@ class CollectionAgreement(models.Model):
     currency_id = fields.Many2one(related="case_id.currency_id", store=True, precompute=True)
     kind = fields.Selection(related="case_id.kind")
     user_id = fields.Many2one(
-        "res.users", string="Collector", required=True, default=lambda self: self.env.user, tracking=True
+        "res.users", string="Collector", required=True, default=lambda self: self._default_user_id(), tracking=True
     )
     state = fields.Selection(
         AGREEMENT_STATES, required=True, default="draft", readonly=True, tracking=True, index=True, copy=False
@@ -266,6 +266,8 @@ class CollectionAgreement(models.Model):
                         "date_due": self.date_agreement,
                         "principal": self.down_payment,
                         "amount": self.down_payment,
+                        # what is left to finance after it
+                        "balance": currency.round(balance - condonation - self.down_payment),
                         "is_down_payment": True,
                     }
                 )
@@ -310,6 +312,22 @@ class CollectionAgreement(models.Model):
                 return level
         return levels[-1:]
 
+    def _default_user_id(self):
+        """The case's collector (who negotiates the plan), else the user."""
+        case = self.env["collection.case"].browse(self.env.context.get("default_case_id")).exists()
+        return (case.user_id or self.env.user).id
+
+    def _max_annual_rate(self):
+        """The usury cap on this agreement: the lower of the company's and
+        the portfolio's (0: none)."""
+        self.ensure_one()
+        caps = [
+            cap
+            for cap in (self.company_id.collection_max_annual_rate, self.case_id.portfolio_id.max_annual_rate)
+            if cap and cap > 0
+        ]
+        return min(caps) if caps else 0.0
+
     @api.onchange(*SCHEDULE_FIELDS, "date_agreement")
     def _onchange_simulate(self):
         """The simulation: figures and schedule shown live while the terms change."""
@@ -321,6 +339,8 @@ class CollectionAgreement(models.Model):
             self.replaced_installment_ids = self.case_id.installment_ids.filtered(
                 lambda i: i.state in ("pending", "partial") and not i.is_disputed
             )
+        if self.case_id.user_id:
+            self.user_id = self.case_id.user_id
 
     @api.constrains(*SCHEDULE_FIELDS, "state")
     def _check_terms(self):
@@ -341,6 +361,16 @@ class CollectionAgreement(models.Model):
                 raise ValidationError(_("The condonation cannot be more than 100%."))
             if agreement.interest_method != "none" and agreement.annual_rate <= 0:
                 raise ValidationError(_("Give the annual rate of the interest, or choose no interest."))
+            cap = agreement._max_annual_rate()
+            if cap and agreement.interest_method != "none" and agreement.annual_rate > cap:
+                raise ValidationError(
+                    _(
+                        "The annual rate of %(rate)s%% is above the maximum of %(cap)s%% allowed for this portfolio "
+                        "(usury cap).",
+                        rate=agreement.annual_rate,
+                        cap=cap,
+                    )
+                )
             installments = agreement.replaced_installment_ids
             if installments.case_id - agreement.case_id:
                 raise ValidationError(_("An agreement can only refinance installments of its own case."))

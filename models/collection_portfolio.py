@@ -52,6 +52,13 @@ class CollectionPortfolio(models.Model):
         "res.currency", required=True, default=lambda self: self.env.company.currency_id, tracking=True
     )
     commission_rate = fields.Float("Commission (%)", digits=(5, 2), tracking=True)
+    max_annual_rate = fields.Float(
+        "Maximum Annual Rate (%)",
+        digits=(6, 3),
+        tracking=True,
+        help="The highest annual interest rate of a payment agreement on this portfolio's cases (the creditor's "
+        "or the law's); 0: the company's cap applies. The lower of the two wins.",
+    )
     load_date = fields.Date(default=fields.Date.context_today, required=True)
     close_date = fields.Date(tracking=True)
     state = fields.Selection(

@@ -27,6 +27,12 @@ class ResCompany(models.Model):
         help="Days after a promise's date during which a payment still keeps it; the daily run judges the "
         "promise the day after.",
     )
+    collection_max_annual_rate = fields.Float(
+        "Maximum Annual Rate (%)",
+        digits=(6, 3),
+        help="The highest annual interest rate a payment agreement may carry (the legal usury cap); 0 for no cap. "
+        "A portfolio may set a lower one.",
+    )
     collection_journal_cash_id = fields.Many2one(
         "account.journal",
         string="Journal for Cash Collections",

@@ -350,3 +350,20 @@ class TestAgreement(CollectionCommon):
         self.assertEqual(len(todo), 1)
         self.assertIn("50.00", str(todo.note))
         self.assertEqual(invoice.amount_residual, 500.0, "accounting decides: nothing is written off there")
+
+    def test_down_payment_row_usury_cap_and_collector(self):
+        agreement = self._agreement(down_payment=200.0)
+        down = agreement.line_ids.filtered("is_down_payment")
+        self.assertEqual((down.amount, down.balance), (200.0, 800.0), "the principal left after the down payment")
+        # the plan is the case's collector's, even when a supervisor opens it
+        action = self.case.with_user(self.supervisor).action_new_agreement()
+        form = Form(self.env["collection.agreement"].with_user(self.supervisor).with_context(**action["context"]))
+        self.assertEqual(form.user_id, self.collector_a)
+        # the usury cap: the company's, lowered by the portfolio's
+        self.company.collection_max_annual_rate = 25.0
+        with self.assertRefused(ValidationError, "above the maximum of 25.0% allowed"):
+            self._agreement(interest_method="french", annual_rate=30.0)
+        self._agreement(interest_method="french", annual_rate=24.0).action_cancel()
+        self.external.max_annual_rate = 18.0
+        with self.assertRefused(ValidationError, "above the maximum of 18.0% allowed"):
+            self._agreement(interest_method="flat", annual_rate=24.0)
