@@ -1032,11 +1032,12 @@ class CollectionCase(models.Model):
         for company_id, user_id, count in cr.fetchall():
             by_company[company_id][str(user_id or 0)] = count
         moved = sum(sum(per_user.values()) for per_user in by_company.values())
-        case_ids_of = {}
+        case_ids_of, cases_by_user = {}, defaultdict(dict)
         if moved and moved <= EVENT_CASE_IDS_LIMIT:
-            cr.execute(SQL("SELECT c.company_id, c.id FROM %s ORDER BY c.id", moves))
-            for company_id, case_id in cr.fetchall():
+            cr.execute(SQL("SELECT c.company_id, a.user_id, c.id FROM %s ORDER BY c.id", moves))
+            for company_id, user_id, case_id in cr.fetchall():
                 case_ids_of.setdefault(company_id, []).append(case_id)
+                cases_by_user[company_id].setdefault(str(user_id or 0), []).append(case_id)
         now = fields.Datetime.now()
         if moved:
             cr.execute(
@@ -1106,17 +1107,24 @@ class CollectionCase(models.Model):
         )
         self.env["collection.assignment"].invalidate_model()
         Event = self.env["collection.event"]
+        Users = self.env["res.users"].sudo()
         for company_id, per_user in by_company.items():
             case_ids = case_ids_of.get(company_id)
+            # who received how many (the assignment history lists each case)
+            shares = "; ".join(
+                _("%(user)s: %(count)s", user=Users.browse(int(uid)).name if int(uid) else _("nobody"), count=count)
+                for uid, count in sorted(per_user.items(), key=lambda item: -item[1])
+            )
             Event._log(
                 "assignment",
-                description,
+                f"{description} {shares}.",
                 cases=self.browse(case_ids) if case_ids and len(case_ids) == 1 else None,
                 payload={
                     "reason": reason,
                     "cases": sum(per_user.values()),
                     "by_user": per_user,
                     "case_ids": case_ids,
+                    "case_ids_by_user": cases_by_user.get(company_id) or None,
                     "note": note or None,
                 },
                 company=self.env["res.company"].browse(company_id),

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from ..tools import promises as promise_tools
 
@@ -162,9 +163,21 @@ class CollectionPromise(models.Model):
         promises = super().create(vals_list)
         if promises.filtered(lambda p: p.state != "open"):
             promises._refresh_debtor_stats()
-        self.env["collection.event"]._log(
-            "promise", _("Promise to pay taken."), cases=promises.case_id, payload={"promise_ids": promises.ids}
-        )
+        for promise in promises:
+            self.env["collection.event"]._log(
+                "promise",
+                _(
+                    "Promise to pay taken: %(amount)s on %(date)s.",
+                    amount=promise.currency_id.format(promise.amount),
+                    date=format_date(self.env, promise.date_promise),
+                ),
+                cases=promise.case_id,
+                payload={
+                    "promise_ids": promise.ids,
+                    "amount": promise.amount,
+                    "date_promise": fields.Date.to_string(promise.date_promise),
+                },
+            )
         return promises
 
     def write(self, vals):

@@ -339,3 +339,38 @@ class TestTeamScreens(CollectionCommon):
         self.assertIn(
             "the largest debt ($ 900.00) is 171% of an average share", wizard.spread_note.replace("\xa0", " ")
         )
+
+
+@tagged("post_install", "-at_install")
+class TestEventDetails(CollectionCommon):
+    def _last_event(self, event_type):
+        return self.env["collection.event"].sudo().search([("event_type", "=", event_type)], order="id desc", limit=1)
+
+    def test_promise_event_carries_amount_and_date(self):
+        case = self._case(self._debtor("Event Debtor"), self.collector_a)
+        promise = self.env["collection.promise"].create(
+            {"case_id": case.id, "amount": 120.0, "date_promise": self.today + timedelta(days=4)}
+        )
+        event = self._last_event("promise")
+        self.assertEqual(event.case_id, case)
+        self.assertIn("Promise to pay taken: $\xa0120.00 on", event.description)
+        self.assertEqual(event.payload["amount"], 120.0)
+        self.assertEqual(event.payload["date_promise"], str(promise.date_promise))
+
+    def test_reassignment_says_who_received_which_cases(self):
+        one = self._case(self._debtor("One"), self.collector_a)
+        two = self._case(self._debtor("Two"), self.collector_a)
+        reassign = self.env["collection.case.reassign"].with_user(self.supervisor)
+        wizard = reassign.with_context(active_model="collection.case", active_ids=one.ids).create(
+            {"case_ids": [(6, 0, one.ids)], "user_id": self.collector_b.id}
+        )
+        wizard.action_apply()
+        event = self._last_event("assignment")
+        self.assertTrue(event.description.startswith("1 case reassigned to Boris Collector."), event.description)
+        self.assertIn("Boris Collector: 1", event.description)
+        self.assertEqual(event.payload["case_ids_by_user"], {str(self.collector_b.id): one.ids})
+        wizard = reassign.with_context(active_model="collection.case", active_ids=(one | two).ids).create(
+            {"case_ids": [(6, 0, (one | two).ids)], "user_id": self.collector_a.id}
+        )
+        wizard.action_apply()
+        self.assertIn("2 cases reassigned to Ana Collector.", self._last_event("assignment").description)

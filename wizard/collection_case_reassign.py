@@ -75,7 +75,9 @@ class CollectionCaseReassign(models.TransientModel):
         Case._apply_assignments(
             targets,
             "manual",
-            _("%(count)s cases reassigned to %(user)s.", count=len(cases), user=self.user_id.name),
+            _("1 case reassigned to %s.", self.user_id.name)
+            if len(cases) == 1
+            else _("%(count)s cases reassigned to %(user)s.", count=len(cases), user=self.user_id.name),
             note=self.note,
         )
         Case._top_up_today(self.user_id.ids)

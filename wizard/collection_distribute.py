@@ -137,12 +137,8 @@ class CollectionDistribute(models.TransientModel):
         moved = Case._apply_assignments(
             plan["targets"],
             "distribution",
-            _(
-                "Distribution (%(method)s): %(count)s cases to %(users)s collectors.",
-                method=method_label,
-                count=len(plan["targets"]),
-                users=len({user for user, _team in plan["targets"].values()}),
-            ),
+            # the event adds who received how many cases
+            _("Distribution (%s), cases given:", method_label),
         )
         Case._top_up_today({user for user, _team in plan["targets"].values()})
         _logger.info(
@@ -152,12 +148,17 @@ class CollectionDistribute(models.TransientModel):
             len(plan["slots"]),
             time.perf_counter() - started,
         )
-        message = _(
-            "%(count)s cases distributed to %(users)s collectors.",
-            count=len(plan["targets"]),
-            users=len({user for user, _team in plan["targets"].values()}),
-        )
-        if plan["unassigned"]:
+        count = len(plan["targets"])
+        users = len({user for user, _team in plan["targets"].values()})
+        if count == 1:
+            message = _("1 case distributed to 1 collector.")
+        elif users == 1:
+            message = _("%s cases distributed to 1 collector.", count)
+        else:
+            message = _("%(count)s cases distributed to %(users)s collectors.", count=count, users=users)
+        if len(plan["unassigned"]) == 1:
+            message += " " + _("1 case could not be given to anyone.")
+        elif plan["unassigned"]:
             message += " " + _("%s cases could not be given to anyone.", len(plan["unassigned"]))
         return {
             "type": "ir.actions.client",
