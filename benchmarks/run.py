@@ -576,7 +576,7 @@ def world():
              aging.priority_score(days, total, 0), aging.aging_bucket(days if first_due < today else 0),
              work_list.work_tier(today, promise_date, None, None), 0, zone, promise_date, promise_amount,
              today if resubmission else None, collectors[index % len(collectors)].id if resubmission else None,
-             uid, now, uid, now)
+             1.0, total, uid, now, uid, now)
         )  # fmt: skip
     phase = _phase("cases and installments computed", phase)
     _copy(
@@ -585,7 +585,7 @@ def world():
          "amount_total", "amount_paid", "amount_residual", "amount_overdue", "amount_credit", "date_oldest_due",
          "days_overdue", "priority_score", "aging_bucket", "work_tier", "broken_promise_count", "zone_id",
          "next_promise_date", "next_promise_amount", "resubmission_date", "resubmission_user_id",
-         "create_uid", "create_date", "write_uid", "write_date"],
+         "company_rate", "amount_residual_company", "create_uid", "create_date", "write_uid", "write_date"],
         case_rows,
     )  # fmt: skip
     env.cr.execute(SQL("ANALYZE collection_case"))

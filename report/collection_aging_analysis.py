@@ -19,10 +19,13 @@ class CollectionAgingAnalysis(models.Model):
     currencies (``amount_residual``, for a pivot grouped by currency or
     portfolio) and in the company's currency at today's rate
     (``amount_residual_company``, the default measure: totals never add
-    different currencies). The debtors' unapplied credits (open credit
-    notes, unallocated payments) are rows of their own, as negative
-    balances in the "Unapplied credits" column beside the gross buckets, so
-    that a total is what is really owed.
+    different currencies). The buckets are gross; the debtors' unapplied
+    credits (open credit notes, unallocated payments) are a measure of their
+    own (``amount_credit_company``, negative), spread over the case's open
+    installments in proportion to their balances (credits beyond the open
+    balance are not shown: nothing is owed), so that gross plus credits is
+    what is really owed. Credit rows of their own (a UNION) would cost the
+    pivot its hash aggregation.
 
     The view is one flat SELECT (no aggregate, subquery or DISTINCT), so
     PostgreSQL inlines it into the pivot's GROUP BY and a grouping costs
@@ -73,12 +76,20 @@ class CollectionAgingAnalysis(models.Model):
         help="Days since the aging date, counted on the database server's date; 0 when not due yet.",
     )
     aging_bucket = fields.Selection(
-        [*((key, label) for key, label, _low, _high in aging.AGING_BUCKETS), ("credit", "Unapplied credits")],
+        [(key, label) for key, label, _low, _high in aging.AGING_BUCKETS],
         string="Aging",
         readonly=True,
         group_expand="_group_expand_aging_bucket",
     )
-    company_currency_id = fields.Many2one("res.currency", string="Company Currency", readonly=True)
+    company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
+    amount_credit_company = fields.Monetary(
+        "Unapplied Credits (Company Currency)",
+        readonly=True,
+        aggregator="sum",
+        currency_field="company_currency_id",
+        help="The debtors' open credit notes and unallocated payments (negative), spread over their cases' open "
+        "installments by balance; add them to the open balance for what is really owed.",
+    )
     amount_residual_company = fields.Monetary(
         "Open Balance (Company Currency)",
         readonly=True,
@@ -92,7 +103,7 @@ class CollectionAgingAnalysis(models.Model):
 
     def _group_expand_aging_bucket(self, buckets, domain):
         """Every bucket, in its natural order ("Not due" first)."""
-        return [key for key, _label, _low, _high in aging.AGING_BUCKETS] + ["credit"]
+        return [key for key, _label, _low, _high in aging.AGING_BUCKETS]
 
     @property
     def _table_query(self):
@@ -117,38 +128,17 @@ class CollectionAgingAnalysis(models.Model):
                    GREATEST(%(days)s, 0) AS days_overdue,
                    %(bucket)s AS aging_bucket,
                    i.amount_residual AS amount_residual,
-                   co.currency_id AS company_currency_id,
                    ROUND(i.amount_residual * COALESCE(c.company_rate, 1.0)::numeric, 2) AS amount_residual_company,
+                   -ROUND(LEAST(i.amount_residual,
+                                i.amount_residual * COALESCE(c.amount_credit, 0)
+                                    / NULLIF(c.amount_residual + COALESCE(c.amount_credit, 0), 0))
+                          * COALESCE(c.company_rate, 1.0)::numeric, 2) AS amount_credit_company,
                    i.amount AS amount,
                    COALESCE(i.is_disputed, FALSE) AS is_disputed
               FROM collection_installment i
               JOIN collection_case c ON c.id = i.case_id
-              JOIN res_company co ON co.id = i.company_id
              WHERE i.state IN ('pending', 'partial')
                AND c.state = 'open'
-             UNION ALL
-            SELECT -c.id AS id,
-                   NULL AS installment_id,
-                   c.id AS case_id,
-                   c.portfolio_id AS portfolio_id,
-                   c.company_id AS company_id,
-                   c.currency_id AS currency_id,
-                   c.partner_id AS partner_id,
-                   c.user_id AS user_id,
-                   c.team_id AS team_id,
-                   c.stage_id AS stage_id,
-                   NULL AS date_due,
-                   NULL AS date_aging,
-                   0 AS days_overdue,
-                   'credit' AS aging_bucket,
-                   -c.amount_credit AS amount_residual,
-                   co.currency_id AS company_currency_id,
-                   ROUND(-c.amount_credit * COALESCE(c.company_rate, 1.0)::numeric, 2) AS amount_residual_company,
-                   0 AS amount,
-                   FALSE AS is_disputed
-              FROM collection_case c
-              JOIN res_company co ON co.id = c.company_id
-             WHERE c.state = 'open' AND c.amount_credit > 0
             """,
             days=SQL(days),
             bucket=SQL(aging.aging_bucket_sql_case(days)),

@@ -259,7 +259,7 @@ class TestHonestTotals(CollectionCommon):
         groups = self.env["collection.aging.analysis"].read_group([], ["amount_residual_company:sum"], ["aging_bucket"])
         self.assertEqual(
             [group["aging_bucket"] for group in groups],
-            ["not_due", "d001_030", "d031_060", "d061_090", "d091_180", "d181_360", "d361_plus", "credit"],
+            ["not_due", "d001_030", "d031_060", "d061_090", "d091_180", "d181_360", "d361_plus"],
         )
 
     def test_worked_today_counts_the_collectors_own_interactions(self):
@@ -290,18 +290,21 @@ class TestHonestTotals(CollectionCommon):
         plan = Case._plan_today()
         self.assertNotIn(case.id, plan)
         self.assertEqual(plan.get(self.eur_case.id), self.collector_a.id)
-        # the Aging Analysis shows the credit beside the gross buckets
-        groups = dict(
-            self.env["collection.aging.analysis"]._read_group(
-                [("case_id", "=", case.id)], ["aging_bucket"], ["amount_residual_company:sum"]
-            )
+        # the Aging Analysis shows the credits beside the gross buckets: here they cover the whole balance
+        groups = self.env["collection.aging.analysis"]._read_group(
+            [("case_id", "=", case.id)], ["aging_bucket"], ["amount_residual_company:sum", "amount_credit_company:sum"]
         )
-        self.assertEqual(groups, {"d001_030": 100.0, "credit": -120.0})
+        self.assertEqual(groups, [("d001_030", 100.0, -100.0)])
         # something overdue beyond the credits: chased again
         case.sudo().amount_credit = 60.0
+        case.invalidate_recordset()
         self.env["collection.case"]._refresh_aging(case.ids)
         case.invalidate_recordset()
         self.assertFalse(case.covered_by_credits)
+        groups = self.env["collection.aging.analysis"]._read_group(
+            [("case_id", "=", case.id)], ["aging_bucket"], ["amount_residual_company:sum", "amount_credit_company:sum"]
+        )
+        self.assertEqual(groups, [("d001_030", 100.0, -60.0)])
 
 
 @tagged("post_install", "-at_install")
