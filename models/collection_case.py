@@ -1112,7 +1112,11 @@ class CollectionCase(models.Model):
             case_ids = case_ids_of.get(company_id)
             # who received how many (the assignment history lists each case)
             shares = "; ".join(
-                _("%(user)s: %(count)s", user=Users.browse(int(uid)).name if int(uid) else _("nobody"), count=count)
+                self.env._(
+                    "%(user)s: %(count)s",
+                    user=Users.browse(int(uid)).name if int(uid) else self.env._("nobody"),
+                    count=count,
+                )
                 for uid, count in sorted(per_user.items(), key=lambda item: -item[1])
             )
             Event._log(
