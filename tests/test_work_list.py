@@ -19,6 +19,7 @@ KANBAN_SPEC = {
     "days_overdue": {},
     "amount_residual": {},
     "currency_id": {"fields": {}},
+    "company_currency_id": {"fields": {}},
     "state": {},
     "work_tier": {},
     "resubmission_date": {},
@@ -39,8 +40,8 @@ KANBAN_SPEC = {
 }
 # queries of one kanban column page (40 cards) of the work list, as a collector
 # (the contact-rule check of the cards adds up to five: debtors, countries, authorised channels, policy, contacts;
-# the absences of the collectors one)
-WORK_LIST_PAGE_QUERIES = 20
+# the absences of the collectors one; the company currency of the column sums one)
+WORK_LIST_PAGE_QUERIES = 21
 
 
 @tagged("post_install", "-at_install")

@@ -120,6 +120,10 @@ registry.category("web_tour.tours").add("debt_collection_work_list", {
             trigger: ".o_kanban_group:has(.o_column_title:contains(Delinquent)) .o_kanban_record:contains(Tour Big)",
         },
         {
+            content: "The column's balance carries its currency symbol",
+            trigger: ".o_kanban_group:has(.o_column_title:contains(Delinquent)) .o_animated_number:contains($)",
+        },
+        {
             trigger: ".o_searchview_dropdown_toggler",
             run: "click",
         },
