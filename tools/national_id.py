@@ -77,8 +77,88 @@ class ColombianCedula:
         return compact
 
 
+class _PlainNumber:
+    """A personal number python-stdnum does not know whose shape is all
+    there is to check (``SHAPE`` on the compact form: no spaces, dots or
+    dashes, letters upper-cased), with an optional check digit
+    (``check``)."""
+
+    SHAPE = None
+
+    @staticmethod
+    def compact(number):
+        return re.sub(r"[\s.\-/]", "", number or "").upper()
+
+    @classmethod
+    def check(cls, compact):
+        return True
+
+    @classmethod
+    def validate(cls, number):
+        compact = cls.compact(number)
+        if not cls.SHAPE.fullmatch(compact) or not cls.check(compact):
+            raise ValueError(f"not a {cls.__name__}")
+        return compact
+
+
+class VenezuelanCedula(_PlainNumber):
+    """Venezuela's cédula de identidad: V (Venezuelan) or E (foreigner) and
+    up to 8 digits, no check digit (the RIF, with one, is stdnum's
+    ``ve.rif``)."""
+
+    SHAPE = re.compile(r"[VE]?[1-9][0-9]{4,7}")
+
+    @classmethod
+    def validate(cls, number):
+        # V (Venezuelan) is the default: stored without it, so that
+        # "V-12.345.678" and "12345678" are one debtor
+        compact = super().validate(number)
+        return compact[1:] if compact.startswith("V") else compact
+
+
+class UruguayanCedula(_PlainNumber):
+    """Uruguay's cédula de identidad: up to 7 digits and a check digit
+    (weights 2 9 8 7 6 3 4, modulo 10)."""
+
+    SHAPE = re.compile(r"[0-9]{6,8}")
+
+    @classmethod
+    def check(cls, compact):
+        body, digit = compact[:-1].rjust(7, "0"), int(compact[-1])
+        total = sum(int(d) * w for d, w in zip(body, (2, 9, 8, 7, 6, 3, 4), strict=True))
+        return (10 - total % 10) % 10 == digit
+
+
+class ParaguayanCedula(_PlainNumber):
+    """Paraguay's cédula de identidad: up to 8 digits, no check digit (the
+    RUC adds one: stdnum's ``py.ruc``)."""
+
+    SHAPE = re.compile(r"[1-9][0-9]{3,7}")
+
+
+class GuatemalanCui(_PlainNumber):
+    """Guatemala's DPI / CUI: 13 digits (a serial with its check digit, then
+    department and municipality, neither 00). Only the shape is checked."""
+
+    SHAPE = re.compile(r"[0-9]{9}(?!00)[0-9]{2}(?!00)[0-9]{2}")
+
+
+class SalvadoranDui(_PlainNumber):
+    """El Salvador's DUI: 8 digits and a verifier, not all zeros. Only the
+    shape is checked."""
+
+    SHAPE = re.compile(r"(?!0{9})[0-9]{9}")
+
+
 # personal numbers python-stdnum does not have, tried after its own
-EXTRA_FORMATS = {"co": (IdFormat("cc", "CC", ColombianCedula),)}
+EXTRA_FORMATS = {
+    "co": (IdFormat("cc", "CC", ColombianCedula),),
+    "ve": (IdFormat("ci", "CI", VenezuelanCedula),),
+    "uy": (IdFormat("ci", "CI", UruguayanCedula),),
+    "py": (IdFormat("ci", "CI", ParaguayanCedula),),
+    "gt": (IdFormat("cui", "CUI", GuatemalanCui),),
+    "sv": (IdFormat("dui", "DUI", SalvadoranDui),),
+}
 
 
 def _label(name, module):
