@@ -14,10 +14,13 @@ import threading
 import time
 import uuid
 from datetime import date
+from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID
+from odoo import Command
 from odoo import api
+from odoo import fields
 from odoo.modules.registry import Registry
 from odoo.sql_db import db_connect
 from odoo.tests import tagged
@@ -397,3 +400,49 @@ class TestCronJobs(BaseCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT lastcall FROM ir_cron WHERE id = %s", [self._env(cr).ref(DAILY_CRON).id])
             self.assertTrue(cr.fetchone()[0])
+
+    def test_daily_refresh_moves_the_rates_to_company_currency(self):
+        """The daily run, as the cron runner runs it, gives a case in another
+        currency today's rate and its balance in the company's currency."""
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            eur = env.ref("base.EUR")
+            was_active = eur.active
+            eur.active = True
+        if not was_active:
+            self.addCleanup(self._set_currency_active, "base.EUR", False)
+        portfolio_id = self._portfolio("Cron euro portfolio", currency_id=self._ref_id("base.EUR"))
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            today = fields.Date.context_today(env.user)
+            case = env["collection.case"].create(
+                {
+                    "portfolio_id": portfolio_id,
+                    "partner_id": env["res.partner"].create({"name": f"Euro debtor {self.tag}"}).id,
+                    "installment_ids": [
+                        Command.create({"name": "1", "date_due": today - timedelta(days=10), "amount": 300.0})
+                    ],
+                }
+            )
+            expected_rate = case._company_rate(case.currency_id, case.company_id, today)
+            case_id = case.id
+            # a rate of another day, as the cases keep until the daily run
+            cr.execute(
+                "UPDATE collection_case SET company_rate = 7.0, amount_residual_company = 2100 WHERE id = %s",
+                [case_id],
+            )
+        cron = self._run_cron(DAILY_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT company_rate, amount_residual_company FROM collection_case WHERE id = %s", [case_id])
+            rate, amount = cr.fetchone()
+        self.assertAlmostEqual(rate, expected_rate)
+        self.assertAlmostEqual(float(amount), round(300.0 * expected_rate, 2))
+
+    def _ref_id(self, xmlid):
+        with self.registry.cursor() as cr:
+            return self._env(cr).ref(xmlid).id
+
+    def _set_currency_active(self, xmlid, active):
+        with self.registry.cursor() as cr:
+            self._env(cr).ref(xmlid).active = active
