@@ -485,8 +485,9 @@ class CollectionCase(models.Model):
     @api.model
     def _refresh_company_rates(self):
         """Move the open cases' rates to their company currency with today's
-        rates, and their converted balances: one query per pair of currency
-        and company that differ."""
+        rates, and their converted balances: a rate looked up per pair of
+        currency and company that differ, then two UPDATEs that touch only
+        the cases whose figures change."""
         self.env.flush_all()
         today = fields.Date.context_today(self)
         self.env.cr.execute(
@@ -523,6 +524,9 @@ class CollectionCase(models.Model):
                            res_company co, res_currency cur
                      WHERE r.currency_id = c.currency_id AND r.company_id = c.company_id AND c.state = 'open'
                        AND co.id = c.company_id AND cur.id = co.currency_id
+                       AND (c.company_rate IS DISTINCT FROM r.rate
+                            OR c.amount_residual_company IS DISTINCT FROM
+                               ROUND(c.amount_residual * r.rate::numeric, cur.decimal_places))
                     """,
                     [rate[0] for rate in rates],
                     [rate[1] for rate in rates],

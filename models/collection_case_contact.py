@@ -202,28 +202,23 @@ class CollectionCase(models.Model):
             return NotImplemented
         value = value.strip()
         Partner = self.env["res.partner"].sudo().with_context(active_test=False)
-        partner_domain = [("name", "ilike", value), ("ref", "=ilike", value)]
+        # one condition per way of naming the debtor, any of them finds it
+        terms = [("name", "ilike", value), ("ref", "=ilike", value)]
         compact = re.sub(r"[\s.\-/]", "", value)
         if len(compact) >= 3:
-            partner_domain.append([("vat", "=ilike", compact)])
+            terms.append(("vat", "=ilike", compact))
         numbers = _search_numbers(value, self.env.companies.country_id.mapped("code"))
         if numbers:
-            partner_domain += [
-                [("phone", "in", numbers)],
-                [("mobile", "in", numbers)],
-                [("phone_sanitized", "in", numbers)],
-                [("collection_phone_ids.number", "in", numbers)],
-            ]
-            partner_domain += [[("collection_other_phones", "ilike", number)] for number in numbers]
+            terms += [(name, "in", numbers) for name in ("phone", "mobile", "phone_sanitized")]
+            terms.append(("collection_phone_ids.number", "in", numbers))
+            terms += [("collection_other_phones", "ilike", number) for number in numbers]
         digits = re.sub(r"\D", "", value)
         if len(digits) >= 7 and len(digits) >= len(value.replace(" ", "")) - 3:
             # a local number whose country is not the company's: matched on its last digits
-            partner_domain += [
-                [("phone_sanitized", "=like", f"%{digits}")],
-                [("mobile", "=like", f"%{digits}")],
-                [("collection_phone_ids.number", "=like", f"%{digits}")],
+            terms += [
+                (name, "=like", f"%{digits}") for name in ("phone_sanitized", "mobile", "collection_phone_ids.number")
             ]
-        partner_domain = [term if isinstance(term, list) else [term] for term in partner_domain]
+        partner_domain = [[term] for term in terms]
         partners = Partner.search(expression.OR(partner_domain))
         return expression.OR(
             [
@@ -302,6 +297,7 @@ class CollectionCase(models.Model):
         contacts = self._recent_contacts_of(when, lookback) if lookback else {}
         verdicts = {}
         for case, debtor, policy, rules in plan:
+            timezones = debtor._collection_timezones(case.company_id)
             recent = ()
             if rules is not None:
                 since = when - timedelta(days=_lookback_days(rules))
@@ -313,12 +309,12 @@ class CollectionCase(models.Model):
                 when,
                 channel_code,
                 recent,
-                debtor._collection_timezones(case.company_id),
+                timezones,
                 do_not_contact=debtor.collection_do_not_contact,
                 authorised_channels=frozenset(debtor.collection_channel_ids.mapped("code")),
                 visit_channels=VISIT_CHANNELS,
             )
-            verdicts[case.id] = (verdict, policy, debtor._collection_timezones(case.company_id))
+            verdicts[case.id] = (verdict, policy, timezones)
         return verdicts
 
     def _recent_contacts(self, when, rules):
@@ -471,14 +467,14 @@ class CollectionCase(models.Model):
             },
         }
 
-    def _collection_due_calls(self):
-        """{summary or type name} of the user's call activities on the case
-        due today or before: what a contact may answer."""
+    def _collection_due_call_activities(self, user, day):
+        """``user``'s call activities on the case due on ``day`` or before:
+        what a contact of that day answers."""
         self.ensure_one()
         call_type = self.env.ref("mail.mail_activity_data_call", raise_if_not_found=False)
         if not call_type:
-            return set()
-        activities = (
+            return self.env["mail.activity"]
+        return (
             self.env["mail.activity"]
             .sudo()
             .search(
@@ -486,11 +482,16 @@ class CollectionCase(models.Model):
                     ("res_model", "=", self._name),
                     ("res_id", "=", self.id),
                     ("activity_type_id", "=", call_type.id),
-                    ("user_id", "=", self.env.uid),
-                    ("date_deadline", "<=", fields.Date.context_today(self)),
+                    ("user_id", "=", user.id),
+                    ("date_deadline", "<=", day),
                 ]
             )
         )
+
+    def _collection_due_calls(self):
+        """{summary or type name} of the user's call activities on the case
+        due today or before."""
+        activities = self._collection_due_call_activities(self.env.user, fields.Date.context_today(self))
         return {activity.summary or activity.activity_type_id.name for activity in activities}
 
     def _collection_feedback(self, message, title):

@@ -335,7 +335,7 @@ class CollectionInteraction(models.Model):
                 )
             if result.is_wrong_number and interaction.phone:
                 case.partner_id._collection_flag_phone_invalid(interaction.phone, interaction)
-            interaction._answer_due_callbacks(call_type)
+            interaction._answer_due_callbacks()
             if result.is_callback and interaction.callback_date:
                 user = interaction.user_id
                 local = fields.Datetime.context_timestamp(interaction.with_user(user), interaction.callback_date)
@@ -359,26 +359,12 @@ class CollectionInteraction(models.Model):
         self.ensure_one()
         return fields.Datetime.context_timestamp(self.with_user(self.user_id), self.date_start).date()
 
-    def _answer_due_callbacks(self, call_type):
+    def _answer_due_callbacks(self):
         """Mark done the call activities of the case that this contact
         answers: due on or before its day, for its collector. Returns them
         (done activities are archived by Odoo and stay in the chatter)."""
         self.ensure_one()
-        if not call_type:
-            return self.env["mail.activity"]
-        due = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", "collection.case"),
-                    ("res_id", "=", self.case_id.id),
-                    ("activity_type_id", "=", call_type.id),
-                    ("user_id", "=", self.user_id.id),
-                    ("date_deadline", "<=", self._local_date()),
-                ]
-            )
-        )
+        due = self.case_id._collection_due_call_activities(self.user_id, self._local_date())
         if due:
             due.with_user(self.user_id).sudo().action_feedback(
                 feedback=_("Answered by the contact logged on %s.", self.display_name)

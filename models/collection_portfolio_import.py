@@ -192,9 +192,6 @@ class RowResults:
         if message is not None:
             self.messages[index] = message
 
-    def get_status(self, index):
-        return ROW_STATUSES[self.status[index]]
-
     def as_dicts(self, records):
         """[{row, status, case_id[, message]}] in the order of the records."""
         rows = []
