@@ -1,13 +1,14 @@
 {
     "name": "Debt Collection",
     "summary": "Collections for overdue receivables and creditor portfolios: "
-    "cases, installments, collectors' work list, interactions, promises, disputes, contact rules",
-    "version": "18.0.1.4.0",
+    "cases, installments, collectors' work list, interactions, promises, disputes, contact rules, "
+    "strategies with e-mail, SMS and letters, queues",
+    "version": "18.0.1.5.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "contacts", "phone_validation", "resource"],
+    "depends": ["account", "mail", "sms", "contacts", "phone_validation", "resource"],
     "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words"]},
     "data": [
         "security/debt_collection_groups.xml",
@@ -22,6 +23,7 @@
         "data/collection_contact_policy_data.xml",
         "data/collection_agreement_level_data.xml",
         "data/ir_cron_data.xml",
+        "data/collection_strategy_data.xml",
         "views/collection_stage_views.xml",
         "views/collection_result_views.xml",
         "views/collection_channel_views.xml",
@@ -41,6 +43,9 @@
         "wizard/collection_case_close_views.xml",
         "wizard/collection_case_reassign_views.xml",
         "views/collection_case_views.xml",
+        "report/collection_letter_reports.xml",
+        "report/collection_letter_templates.xml",
+        "views/collection_strategy_views.xml",
         "wizard/collection_distribute_views.xml",
         "report/collection_team_overview_views.xml",
         "report/collection_aging_analysis_views.xml",

@@ -19,8 +19,11 @@ Scenarios:
       invoices (only when that addon is installed in the benchmark database;
       skipped with a message otherwise).
   P3  the daily run over the whole world (resubmissions, promise judging,
-      agreements, aging and scores, work-list tiers, Today lists); anchor:
-      the ORM recomputing the cases' aging figures, on a sample, extrapolated.
+      agreements, aging and scores, the shipped Standard strategy evaluated
+      and its due steps carried out: e-mails and SMS queued, tasks, letters,
+      proposals; work-list tiers, Today lists), then the strategies again the
+      same day (nothing new); anchor: the ORM recomputing the cases' aging
+      figures, on a sample, extrapolated.
   P4  distribution of every case of the world (100 000 at size 1.0) to 50
       collectors with the balanced method: wall time of the wizard's preview
       and of its application, count and amount spread; anchor: a round-robin
@@ -35,6 +38,10 @@ Scenarios:
       zones read from the database, then the pure rule function) on 1 000
       cases of the world with 12 contacts of history each; anchor: the pure
       function alone on the same inputs.
+  P8  Next case: two connections pulling, as two collectors of a team, the
+      best case of a queue holding a tenth of the world (each pull locks its
+      row, FOR UPDATE SKIP LOCKED): per-pull ms and cases given twice (must
+      be 0); anchor: the same read without the lock.
 
 The world (P2 to P7) is generated once per run, reproducibly from the seed,
 in set-based SQL: debtors, one case per debtor, installments (4 per case on
@@ -73,10 +80,11 @@ from odoo.tools import SQL
 
 from odoo.addons.debt_collection.tools import aging
 from odoo.addons.debt_collection.tools import contact_rules
+from odoo.addons.debt_collection.tools import scoring
 from odoo.addons.debt_collection.tools import work_list
 from odoo.addons.debt_collection.tools import zones as zone_tools
 
-DEFAULT_SCENARIOS = "P1,P2,P3,P4,P5,P6,P7"
+DEFAULT_SCENARIOS = "P1,P2,P3,P4,P5,P6,P7,P8"
 SIZE = float(os.environ.get("DC_BENCH_SIZE", "0.01"))
 SEED = int(os.environ.get("DC_BENCH_SEED", "42"))
 SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", DEFAULT_SCENARIOS).split(",") if s.strip()]
@@ -506,7 +514,8 @@ def world():
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {index}"
         partner_rows.append(
             (pid, name, name, pid, True, "contact", False, country.id, city, f"{zip_prefix}{rng.randint(100, 999)}",
-             f"+57 {rng.choice(MOBILE_PREFIXES)} {rng.randint(1000000, 9999999)}", "ask", uid, now, uid, now)
+             f"+57 {rng.choice(MOBILE_PREFIXES)} {rng.randint(1000000, 9999999)}", "ask", uid, now, uid, now,
+             f"debtor{index}@example.com")
         )  # fmt: skip
     # The self-reference is set after the COPY, once the table is analyzed:
     # PostgreSQL plans a foreign-key check once per session, and a plan made
@@ -514,9 +523,16 @@ def world():
     _copy(
         "res_partner",
         ["id", "name", "complete_name", "commercial_partner_id", "active", "type", "is_company", "country_id",
-         "city", "zip", "phone", "autopost_bills", "create_uid", "create_date", "write_uid", "write_date"],
+         "city", "zip", "phone", "autopost_bills", "create_uid", "create_date", "write_uid", "write_date", "email"],
         [(*row[:3], None, *row[4:]) for row in partner_rows],
     )  # fmt: skip
+    # the debtors authorised e-mail, SMS and calls (Colombia's Ley 2300 asks it of automatic messages)
+    channels = env["collection.channel"].search([("code", "in", ("email", "sms", "call"))]).ids
+    _copy(
+        "res_partner_collection_channel_rel",
+        ["partner_id", "channel_id"],
+        [(pid, channel) for pid in partner_ids for channel in channels],
+    )
     env.cr.execute(SQL("ANALYZE res_partner"))
     env.cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", partner_ids))
     phase = _phase(f"{n_debtors} debtors", phase)
@@ -573,7 +589,8 @@ def world():
         case_rows.append(
             (cid, name, portfolio.id, company.id, company.currency_id.id, "external", pid, "open", stage[0].id,
              total, 0, total, overdue, 0, first_due.isoformat(), days,
-             aging.priority_score(days, total, 0), aging.aging_bucket(days if first_due < today else 0),
+             scoring.score(scoring.DEFAULT_RULES, {"days_overdue": days, "balance": total}),
+             aging.aging_bucket(days if first_due < today else 0),
              work_list.work_tier(today, promise_date, None, None), 0, zone, promise_date, promise_amount,
              today if resubmission else None, collectors[index % len(collectors)].id if resubmission else None,
              1.0, total, uid, now, uid, now)
@@ -989,13 +1006,18 @@ def _assign_round_robin(collectors):
 
 def scenario_p3():
     """The daily run over the whole world (resubmissions due today, open
-    promises judged, agreements followed, aging and scores, work-list tiers,
-    every collector's Today list). Anchor: the same aging figures recomputed
-    by the ORM (stored computes of the cases marked for recomputation and
-    flushed), on a sample, extrapolated."""
+    promises judged, agreements followed, aging and scores, the strategies
+    evaluated and their due steps carried out, work-list tiers, every
+    collector's Today list). The strategies' part runs at 10:00 in Bogotá
+    (15:00 UTC) of the run's day, when Colombia's contact rules allow
+    messages on weekdays and Saturdays. Anchor: the same aging figures
+    recomputed by the ORM (stored computes of the cases marked for
+    recomputation and flushed), on a sample, extrapolated."""
     data = world()
     _assign_round_robin(data["collectors"])
-    Case = env["collection.case"]
+    Case = env["collection.case"].with_context(
+        collection_strategy_now=datetime.combine(date.today(), datetime.min.time()) + timedelta(hours=15)
+    )
     env.flush_all()
     env.cr.execute(SQL("SELECT COUNT(*) FROM collection_promise WHERE state = 'open'"))
     open_before = env.cr.fetchone()[0]
@@ -1007,11 +1029,26 @@ def scenario_p3():
     promises = dict(env.cr.fetchall())
     env.cr.execute(SQL("SELECT COUNT(*) FROM collection_case WHERE today_user_id IS NOT NULL"))
     planned = env.cr.fetchone()[0]
+    run = env["collection.strategy.run"].search([], limit=1)
+    env.cr.execute(SQL("SELECT action, state, COUNT(*) FROM collection_case_step GROUP BY action, state ORDER BY 1, 2"))
+    steps = [f"{action}/{state} {count}" for action, state, count in env.cr.fetchall()]
+    env.cr.execute(SQL("SELECT COUNT(*) FROM mail_mail"))
+    mails = env.cr.fetchone()[0]
+    env.cr.execute(SQL("SELECT COUNT(*) FROM sms_sms WHERE state = 'outgoing'"))
+    sms = env.cr.fetchone()[0]
+    strategy_s = (run.date_end - run.date_start).total_seconds() if run.date_end else None
     print(
         f"P3: daily run over {data['cases']} cases in {ours_s:.1f} s: {open_before} open promises -> {promises}; "
-        f"{planned} cases on Today lists",
+        f"{planned} cases on Today lists; strategies {strategy_s:.1f} s over {run.case_count} cases: "
+        f"{', '.join(steps)}; {mails} e-mails and {sms} SMS queued",
         flush=True,
     )
+    # a second run the same day: every step already has its idempotency key
+    t0 = time.perf_counter()
+    again = Case._run_strategies()
+    env.flush_all()
+    again_s = time.perf_counter() - t0
+    print(f"P3: strategies again the same day in {again_s:.1f} s ({again.step_count} new steps)", flush=True)
     # anchor: the ORM recomputing the aging figures of a sample of cases
     sample = Case.browse(data["case_ids"][: min(2000, data["cases"])])
     env.cr.execute(SQL("SAVEPOINT dc_bench_p3_anchor"))
@@ -1034,7 +1071,113 @@ def scenario_p3():
         promises_judged=sum(count for state, count in promises.items() if state != "open"),
         planned_today=planned,
         anchor_sample=len(sample),
+        strategies_s=strategy_s,
+        strategies_again_s=again_s,
+        steps=steps,
+        mails_queued=mails,
+        sms_queued=sms,
     )
+
+
+def scenario_p8():
+    """Next case from a team queue: a tenth of the world's cases routed to
+    one queue (committed, in this scratch database, then put back), two
+    connections pulling at once as two collectors of the team, each pull a
+    transaction of its own. Per-pull milliseconds (median and 95th
+    percentile), and no case given twice. Anchor: the same pull without the
+    row lock (a plain ORDER BY ... LIMIT 1 read), which two collectors can
+    race on."""
+    data = world()
+    collectors = data["collectors"]
+    team = env["collection.team"].create(
+        {
+            "name": "Bench queue",
+            "queue": True,
+            "member_ids": [Command.create({"user_id": user.id}) for user in collectors[:20]],
+        }
+    )
+    queued = data["case_ids"][::10]
+    env.flush_all()
+    env.cr.execute(SQL("SELECT id, user_id, team_id FROM collection_case WHERE id = ANY(%s)", queued))
+    before = env.cr.fetchall()
+    env.cr.execute(
+        SQL(
+            "UPDATE collection_case SET queue_team_id = %s, user_id = NULL, today_user_id = NULL WHERE id = ANY(%s)",
+            team.id,
+            queued,
+        )
+    )
+    env.cr.commit()
+    vacuum()
+    pulls_each = min(300, len(queued) // 2)
+    timings, claimed, errors = [], [], []
+
+    def puller(user_id):
+        registry = odoo.modules.registry.Registry(env.cr.dbname)
+        try:
+            for _n in range(pulls_each):
+                with registry.cursor() as cr:
+                    worker_env = odoo.api.Environment(cr, user_id, {})
+                    t = time.perf_counter()
+                    case = worker_env["collection.case"]._claim_next_case(worker_env.user)
+                    cr.commit()
+                    timings.append((time.perf_counter() - t) * 1000)
+                    claimed.append(case.id)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=puller, args=(user.id,)) for user in collectors[:2]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    timings.sort()
+    median = timings[len(timings) // 2] if timings else 0.0
+    p95 = timings[int(len(timings) * 0.95) - 1] if timings else 0.0
+    duplicates = len(claimed) - len(set(claimed))
+    # anchor: the unlocked read of the best case
+    env.cr.execute(
+        SQL("SELECT array_agg(id) FROM collection_case WHERE queue_team_id = %s AND user_id IS NULL", team.id)
+    )
+    anchor = []
+    for _n in range(50):
+        t = time.perf_counter()
+        env.cr.execute(
+            SQL(
+                "SELECT id FROM collection_case WHERE queue_team_id = %s AND user_id IS NULL AND state = 'open'"
+                " ORDER BY priority_score DESC, id LIMIT 1",
+                team.id,
+            )
+        )
+        env.cr.fetchone()
+        anchor.append((time.perf_counter() - t) * 1000)
+    anchor.sort()
+    # put the world back as it was
+    env.cr.execute(SQL("DELETE FROM collection_assignment WHERE reason = 'queue'"))
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE collection_case c
+               SET queue_team_id = NULL, queue_date = NULL, user_id = b.user_id, team_id = b.team_id
+              FROM unnest(%s::int[], %s::int[], %s::int[]) AS b(id, user_id, team_id)
+             WHERE c.id = b.id
+            """,
+            [row[0] for row in before],
+            [row[1] for row in before],
+            [row[2] for row in before],
+        )
+    )
+    env.cr.execute(SQL("DELETE FROM collection_team_member WHERE team_id = %s", team.id))
+    env.cr.execute(SQL("DELETE FROM collection_team WHERE id = %s", team.id))
+    env.cr.commit()
+    env.invalidate_all()
+    print(
+        f"P8: {len(claimed)} pulls by 2 concurrent collectors from a queue of {len(queued)} cases: median "
+        f"{median:.1f} ms, p95 {p95:.1f} ms, {duplicates} case(s) given twice, errors: {errors or 'none'}",
+        flush=True,
+    )
+    report("P8", "next case ms (median, 2 concurrent pullers)", median, anchor[len(anchor) // 2], "ms", False,
+           p95_ms=p95, pulls=len(claimed), duplicates=duplicates, queue=len(queued), errors=errors)  # fmt: skip
 
 
 def scenario_p5():
@@ -1240,8 +1383,9 @@ SCENARIO_FUNCTIONS = {
     "P5": scenario_p5,
     "P6": scenario_p6,
     "P7": scenario_p7,
+    "P8": scenario_p8,
 }
-WORLD_SCENARIOS = {"P2", "P3", "P4", "P5", "P6", "P7"}
+WORLD_SCENARIOS = {"P2", "P3", "P4", "P5", "P6", "P7", "P8"}
 
 
 def vacuum():

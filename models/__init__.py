@@ -4,6 +4,8 @@ from . import collection_agreement
 from . import collection_assignment
 from . import collection_case
 from . import collection_case_contact
+from . import collection_case_daily
+from . import collection_case_step
 from . import collection_channel
 from . import collection_contact_policy
 from . import collection_dispute
@@ -20,7 +22,10 @@ from . import collection_portfolio_demo
 from . import collection_portfolio_import
 from . import collection_promise
 from . import collection_result
+from . import collection_score_rule
 from . import collection_stage
+from . import collection_strategy
+from . import collection_strategy_run
 from . import collection_team
 from . import collection_zone
 from . import res_company

@@ -27,6 +27,7 @@ class CollectionAssignment(models.Model):
             ("manual", "Manual"),
             ("substitution", "Substitution"),
             ("resubmission", "Resubmission"),
+            ("queue", "Taken from a queue"),
         ],
         required=True,
         default="manual",

@@ -1,4 +1,5 @@
 import io
+import logging
 from collections import defaultdict
 
 from odoo import _
@@ -11,9 +12,13 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import aging
+from ..tools import scoring
 from ..tools import work_list
 from ..tools import zones as zone_tools
+from .collection_strategy import StrategyRunBusy
 from .collection_team import DEFAULT_DAILY_CAPACITY
+
+_logger = logging.getLogger(__name__)
 
 OPEN_INSTALLMENT_STATES = ("pending", "partial")
 AUTO_STAGE_CODES = ("preventive", "current", "delinquent")
@@ -203,7 +208,13 @@ class CollectionCase(models.Model):
         compute="_compute_amounts",
         store=True,
     )
-    priority_score = fields.Float(compute="_compute_amounts", store=True, digits=(6, 2), aggregator="avg")
+    priority_score = fields.Float(
+        compute="_compute_priority_score",
+        store=True,
+        digits=(6, 2),
+        aggregator="avg",
+        help="0 to 100, from the score rules (Configuration > Score Rules); the case form shows the points of each.",
+    )
     next_action_date = fields.Date(tracking=True, index="btree_not_null")
     next_activity_date = fields.Date(
         "Next Activity", compute="_compute_next_activity_date", store=True, help="Earliest open activity."
@@ -271,9 +282,6 @@ class CollectionCase(models.Model):
         "installment_ids.date_aging",
         "installment_ids.is_disputed",
         "amount_credit",
-        "broken_promise_count",
-        "promise_kept_rate",
-        "promise_judged_count",
     )
     def _compute_amounts(self):
         """Totals of the installments, aggregated in two queries for all the
@@ -281,7 +289,7 @@ class CollectionCase(models.Model):
 
         Installments in an open dispute count in the balance and the oldest
         due date, but not in the overdue amount, the days overdue, the aging
-        bucket or the priority score, which drive escalation."""
+        bucket, which drive escalation (and the priority score)."""
         today = fields.Date.context_today(self)
         stored = self.filtered(lambda c: isinstance(c.id, int))
         totals = {}
@@ -377,12 +385,52 @@ class CollectionCase(models.Model):
             case.date_oldest_due = t["oldest"]
             case.days_overdue = days
             case.aging_bucket = aging.aging_bucket(days if escalating and escalating < today else 0)
-            case.priority_score = aging.priority_score(
-                days,
-                max(case.amount_residual - t["disputed"], 0.0),
-                case.broken_promise_count,
-                case.promise_kept_rate if case.promise_judged_count else None,
-            )
+
+    @api.depends(
+        "days_overdue",
+        "amount_residual",
+        "amount_disputed",
+        "broken_promise_count",
+        "promise_kept_rate",
+        "promise_judged_count",
+        "last_contact_date",
+        "partner_id.category_id",
+        "agreement_ids.state",
+    )
+    def _compute_priority_score(self):
+        """The score rules over each case's facts (a few queries for the
+        batch); the daily run writes the same figures in SQL."""
+        facts_of = self._score_facts()
+        rules_of = self.env["collection.score.rule"]._rules_of(self.company_id.ids)
+        for case in self:
+            case.priority_score = scoring.score(rules_of.get(case.company_id.id, []), facts_of[case.id])
+
+    def _score_facts(self):
+        """{case id: the facts the score rules read} of the cases."""
+        today = fields.Date.context_today(self)
+        stored = [case.id for case in self if isinstance(case.id, int)]
+        broken = set()
+        if stored:
+            Agreement = self.env["collection.agreement"].sudo()
+            Agreement.flush_model(["case_id", "state"])
+            broken = {
+                case.id
+                for [case] in Agreement._read_group([("case_id", "in", stored), ("state", "=", "broken")], ["case_id"])
+            }
+        facts = {}
+        for case in self:
+            contact = case.last_contact_date
+            facts[case.id] = {
+                "days_overdue": case.days_overdue or 0,
+                "balance": max((case.amount_residual or 0.0) - (case.amount_disputed or 0.0), 0.0),
+                "broken_promises": case.broken_promise_count or 0,
+                "kept_rate": case.promise_kept_rate if case.promise_judged_count else None,
+                "days_since_contact": (today - contact.date()).days if contact else scoring.NEVER_CONTACTED_DAYS,
+                "open_dispute": (case.amount_disputed or 0.0) > 0,
+                "broken_agreement": case.id in broken,
+                "debtor_tags": set(case.partner_id.category_id.ids),
+            }
+        return facts
 
     @api.depends("amount_residual", "installment_ids.state")
     def _compute_state(self):
@@ -834,6 +882,7 @@ class CollectionCase(models.Model):
                      GROUP BY i.case_id
                 ), dated AS (
                     SELECT c.id,
+                           %(today)s::date AS today,
                            agg.oldest,
                            COALESCE(%(days)s, 0) AS days,
                            GREATEST(COALESCE(agg.overdue, 0) - COALESCE(c.amount_credit, 0), 0) AS overdue
@@ -861,14 +910,7 @@ class CollectionCase(models.Model):
                 where=where,
                 days=SQL("GREATEST(%s - agg.escalating, 0)", today),
                 bucket=SQL(aging.aging_bucket_sql_case("fresh.days")),
-                score=SQL(
-                    aging.priority_score_sql(
-                        "dated.days",
-                        "GREATEST(c.amount_residual - COALESCE(c.amount_disputed, 0), 0)",
-                        "COALESCE(c.broken_promise_count, 0)",
-                        "CASE WHEN c.promise_judged_count > 0 THEN c.promise_kept_rate END",
-                    )
-                ),
+                score=SQL(self._score_sql()),
             )
         )
         # automatic stages: Preventive / Current / Delinquent by threshold
@@ -898,6 +940,28 @@ class CollectionCase(models.Model):
         self.invalidate_model(
             ["date_oldest_due", "days_overdue", "amount_overdue", "aging_bucket", "priority_score", "stage_id"]
         )
+
+    @api.model
+    def _score_sql(self):
+        """The score rules of every company as one SQL expression over the
+        ``dated`` and ``c`` rows of :meth:`_refresh_aging`."""
+        exprs = {
+            "days_overdue": "dated.days",
+            "balance": "GREATEST(c.amount_residual - COALESCE(c.amount_disputed, 0), 0)",
+            "broken_promises": "COALESCE(c.broken_promise_count, 0)",
+            "kept_rate": "CASE WHEN c.promise_judged_count > 0 THEN c.promise_kept_rate END",
+            "days_since_contact": f"COALESCE(dated.today - c.last_contact_date::date, {scoring.NEVER_CONTACTED_DAYS})",
+            "open_dispute": "COALESCE(c.amount_disputed, 0) > 0",
+            "broken_agreement": (
+                "EXISTS (SELECT 1 FROM collection_agreement a WHERE a.case_id = c.id AND a.state = 'broken')"
+            ),
+            "debtor_tag": lambda tag: (
+                "EXISTS (SELECT 1 FROM res_partner_res_partner_category_rel r"
+                f" WHERE r.partner_id = c.partner_id AND r.category_id = {int(tag)})"
+            ),
+        }
+        companies = self.env["res.company"].sudo().search([]).ids
+        return self.env["collection.score.rule"]._score_sql(exprs, "c.company_id", companies)
 
     @api.model
     def _refresh_promise_stats(self, pairs):
@@ -982,13 +1046,20 @@ class CollectionCase(models.Model):
     def _cron_daily_refresh(self):
         """The daily run, in order: due resubmissions come back, promises
         are judged, payment agreements are completed or broken, aging and
-        scores move with the calendar, work-list tiers follow today's date,
-        and every collector's Today list is planned."""
+        scores move with the calendar, strategies are evaluated and their
+        due steps carried out, work-list tiers follow today's date, and
+        every collector's Today list is planned."""
         self._apply_due_resubmissions()
         self.env["collection.promise"]._judge_due()
         self.env["collection.agreement"]._cron_follow_agreements()
         self._refresh_aging()
         self._refresh_company_rates()
+        # the cron runner's context carries its progress record: commit the
+        # strategies' chunks one by one there, never inside a request or a test
+        try:
+            self._run_strategies(auto_commit=bool(self.env.context.get("ir_cron_progress_id")))
+        except StrategyRunBusy:
+            _logger.warning("The strategies were not run: another strategy run holds the lock.")
         self._refresh_work_tier()
         self._plan_today()
 

@@ -2,6 +2,7 @@ import re
 from datetime import timedelta
 
 import phonenumbers
+from markupsafe import Markup
 
 from odoo import _
 from odoo import api
@@ -12,9 +13,11 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 from odoo.tools.misc import format_datetime
+from odoo.tools.misc import formatLang
 
 from ..tools import aging
 from ..tools import contact_rules
+from ..tools import scoring
 from .collection_channel import VISIT_CHANNELS
 
 # contacts read for the frequency rules: the longest period or gap, plus a day
@@ -105,7 +108,13 @@ class CollectionCase(models.Model):
         [(code, label) for code, label, _low in aging.SCORE_BANDS],
         "Priority Band",
         compute="_compute_score_band",
-        help="High from 60 points of priority score, medium from 35, low below.",
+        search="_search_score_band",
+        help="High, medium or low by the company's thresholds of priority score (Settings).",
+    )
+    score_explanation = fields.Html(
+        compute="_compute_score_explanation",
+        sanitize=False,
+        help="The points each score rule gives the case.",
     )
     user_can_manage = fields.Boolean(
         compute="_compute_user_can_manage",
@@ -228,10 +237,71 @@ class CollectionCase(models.Model):
             ]
         )
 
-    @api.depends("priority_score")
+    @api.depends("priority_score", "company_id.collection_score_high", "company_id.collection_score_medium")
     def _compute_score_band(self):
         for case in self:
-            case.score_band = aging.score_band(case.priority_score)
+            company = case.company_id
+            case.score_band = scoring.band(
+                case.priority_score, company.collection_score_high, company.collection_score_medium
+            )
+
+    def _search_score_band(self, operator, value):
+        """Bands as score ranges of each company's thresholds."""
+        if operator not in ("=", "!=", "in", "not in"):
+            raise UserError(_("Unsupported search on the priority band."))
+        bands = {value} if isinstance(value, str) else set(value or ())
+        domains = []
+        for company in self.env["res.company"].sudo().search([]):
+            high, medium = company.collection_score_high, company.collection_score_medium
+            ranges = {
+                "high": [("priority_score", ">=", high)],
+                "medium": [("priority_score", ">=", medium), ("priority_score", "<", high)],
+                "low": ["|", ("priority_score", "<", medium), ("priority_score", "=", False)],
+            }
+            for band in bands & set(ranges):
+                domains.append(expression.AND([[("company_id", "=", company.id)], ranges[band]]))
+        domain = expression.OR(domains) if domains else expression.FALSE_DOMAIN
+        return expression.distribute_not(["!", *domain]) if operator in ("!=", "not in") else domain
+
+    @api.depends("priority_score")
+    def _compute_score_explanation(self):
+        rules_of = self.env["collection.score.rule"]._rules_of(self.company_id.ids)
+        facts_of = self._score_facts()
+        for case in self:
+            total, lines = scoring.explain(rules_of.get(case.company_id.id, []), facts_of[case.id])
+            case.score_explanation = self._score_explanation_html(total, lines, facts_of[case.id])
+
+    def _score_explanation_html(self, total, lines, facts):
+        rows = []
+        for rule, value, points in lines:
+            if isinstance(value, bool):
+                shown = _("yes") if value else _("no")
+            elif value is None:
+                shown = _("unknown")
+            elif rule.fact == "days_since_contact" and value >= scoring.NEVER_CONTACTED_DAYS:
+                shown = _("never contacted")
+            else:
+                shown = formatLang(self.env, value, digits=0 if float(value).is_integer() else 2)
+            rows.append(
+                Markup("<tr><td>%s</td><td class='text-end'>%s</td><td class='text-end'>%s</td></tr>")
+                % (rule.name, shown, formatLang(self.env, points, digits=2))
+            )
+        note = ""
+        if (facts.get("balance") or 0.0) <= 0:
+            note = Markup("<p class='text-muted'>%s</p>") % _("Nothing to escalate outside disputes: the score is 0.")
+        return Markup(
+            "<table class='table table-sm o_collection_score'><thead><tr><th>%s</th><th class='text-end'>%s</th>"
+            "<th class='text-end'>%s</th></tr></thead><tbody>%s</tbody><tfoot><tr><th>%s</th><th></th>"
+            "<th class='text-end'>%s</th></tr></tfoot></table>%s"
+        ) % (
+            _("Rule"),
+            _("Value"),
+            _("Points"),
+            Markup("").join(rows),
+            _("Score (0 to 100)"),
+            formatLang(self.env, total, digits=2),
+            note,
+        )
 
     @api.depends_context("uid")
     def _compute_user_can_manage(self):

@@ -22,6 +22,7 @@ from odoo.tools import SQL
 from odoo.tools import plaintext2html
 
 from ..tools import aging
+from ..tools import scoring
 from ..tools import zones as zone_tools
 from .collection_case import AUTO_STAGE_CODES
 from .collection_portfolio import BULK_CONTEXT
@@ -284,6 +285,7 @@ class CollectionPortfolio(models.Model):
             "today": fields.Date.context_today(self),
             "thresholds": sorted((stage.min_days_overdue, stage.sequence, stage.id) for stage in stages),
             "criteria": self.env["collection.zone"]._criteria(self.company_id.ids).get(self.company_id.id),
+            "rules": self.env["collection.score.rule"]._rules_of(self.company_id.ids)[self.company_id.id],
         }
 
     def _new_case_figures(self, items_by_partner, address_of, context=None):
@@ -299,6 +301,7 @@ class CollectionPortfolio(models.Model):
         here when not given."""
         context = context or self._case_figure_context()
         today, thresholds, criteria = context["today"], context["thresholds"], context["criteria"]
+        rules = context["rules"]
         currency = self.currency_id
         figures = {}
         for partner_id, items in items_by_partner.items():
@@ -322,7 +325,10 @@ class CollectionPortfolio(models.Model):
                 "oldest": oldest,
                 "days": days,
                 "bucket": aging.aging_bucket(days if oldest < today else 0),
-                "score": aging.priority_score(days, residual),
+                "score": scoring.score(
+                    rules,
+                    {"days_overdue": days, "balance": residual, "days_since_contact": scoring.NEVER_CONTACTED_DAYS},
+                ),
                 "stage_id": stage_id,
                 "zone_id": zone_id or None,
             }

@@ -28,6 +28,11 @@ class CollectionTeam(models.Model):
     case_ids = fields.One2many("collection.case", "team_id", string="Cases")
     zone_ids = fields.One2many("collection.zone", "team_id", string="Zones")
     open_case_count = fields.Integer(compute="_compute_open_case_count")
+    queue = fields.Boolean(
+        "Works a Queue",
+        help="Strategies may route cases to the team's queue; its members press Next Case to take the best one.",
+    )
+    queue_case_count = fields.Integer("Cases Waiting", compute="_compute_queue_case_count")
 
     def _compute_open_case_count(self):
         counts = dict(
@@ -37,6 +42,20 @@ class CollectionTeam(models.Model):
         )
         for team in self:
             team.open_case_count = counts.get(team, 0)
+
+    def _compute_queue_case_count(self):
+        # the waiting cases have no collector yet: counted whatever the user sees
+        counts = dict(
+            self.env["collection.case"]
+            .sudo()
+            ._read_group(
+                [("queue_team_id", "in", self.ids), ("user_id", "=", False), ("state", "=", "open")],
+                ["queue_team_id"],
+                ["__count"],
+            )
+        )
+        for team in self:
+            team.queue_case_count = counts.get(team, 0)
 
     def action_view_cases(self):
         self.ensure_one()

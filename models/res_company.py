@@ -33,6 +33,23 @@ class ResCompany(models.Model):
         help="The highest annual interest rate a payment agreement may carry (the legal usury cap); 0 for no cap. "
         "A portfolio may set a lower one.",
     )
+    collection_score_high = fields.Float(
+        "High Priority From",
+        digits=(6, 2),
+        default=60.0,
+        help="Cases scoring this or more are in the high band of the work list and queues.",
+    )
+    collection_score_medium = fields.Float(
+        "Medium Priority From",
+        digits=(6, 2),
+        default=35.0,
+        help="Cases scoring this or more (and less than the high band) are in the medium band; below, low.",
+    )
+    collection_payment_instructions = fields.Text(
+        "Payment Instructions",
+        translate=True,
+        help="How debtors pay (bank account, reference to quote, where to pay in cash): printed on collection letters.",
+    )
     collection_journal_cash_id = fields.Many2one(
         "account.journal",
         string="Journal for Cash Collections",

@@ -24,6 +24,7 @@ from . import test_promise
 from . import test_report
 from . import test_role_probe
 from . import test_security
+from . import test_strategy
 from . import test_tour
 from . import test_translations
 from . import test_work_list

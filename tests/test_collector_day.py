@@ -11,7 +11,7 @@ from odoo.tests import Form
 from odoo.tests import new_test_user
 from odoo.tests import tagged
 
-from ..tools import aging
+from ..tools import scoring
 from .common import CollectionCommon
 
 
@@ -158,7 +158,7 @@ class TestCollectorDay(CollectionCommon):
     # ------------------------------------------------------------ readable case
     def test_score_band_and_what_a_collector_may_change(self):
         self.assertEqual(
-            [aging.score_band(score) for score in (100, 60, 59.99, 35, 34.9, 0, None)],
+            [scoring.band(score, 60.0, 35.0) for score in (100, 60, 59.99, 35, 34.9, 0, None)],
             ["high", "high", "medium", "medium", "low", "low", "low"],
         )
         # 40 days overdue, 600 owed: about 24 points

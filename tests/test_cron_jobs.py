@@ -28,6 +28,7 @@ from odoo.tests.common import BaseCase
 from odoo.tests.common import get_db_name
 from odoo.tools import mute_logger
 
+from ..models import collection_case_daily
 from ..models.collection_import_job import SYNC_ROW_LIMIT
 
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
@@ -446,3 +447,202 @@ class TestCronJobs(BaseCase):
     def _set_currency_active(self, xmlid, active):
         with self.registry.cursor() as cr:
             self._env(cr).ref(xmlid).active = active
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker process dying in the middle of a job (not an
+    error the job could catch)."""
+
+
+@tagged("post_install", "-at_install")
+class TestStrategyCommitted(TestCronJobs):
+    """The strategy run as the cron runner runs it (chunks committed one by
+    one, a crash between two of them, the run restarted) and the queues'
+    Next case pulled by two connections at once, on committed data."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            strategies = env["collection.strategy"].search([])
+            self.active_strategy_ids = strategies.ids
+            strategies.active = False
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM collection_strategy_run")
+            self.run_watermark = cr.fetchone()[0]
+            self.team_id = False
+            strategy = env["collection.strategy"].create(
+                {
+                    "name": f"Committed ladder {self.tag}",
+                    "domain": f"[('portfolio_id', '=', {self.portfolio_id})]",
+                    "step_ids": [
+                        Command.create(
+                            {
+                                "name": "Reminder",
+                                "days": -3,
+                                "action": "email",
+                                "mail_template_id": env.ref("debt_collection.mail_template_collection_reminder").id,
+                            }
+                        )
+                    ],
+                }
+            )
+            self.strategy_id = strategy.id
+        self.addCleanup(self._remove_strategy_data)
+
+    def _remove_strategy_data(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM collection_strategy_run WHERE id > %s", [self.run_watermark])
+            cr.execute("DELETE FROM collection_case_step WHERE strategy_id = %s", [self.strategy_id])
+            cr.execute("DELETE FROM collection_strategy WHERE id = %s", [self.strategy_id])
+            if self.active_strategy_ids:
+                cr.execute(
+                    "UPDATE collection_strategy SET active = true WHERE id IN %s", [tuple(self.active_strategy_ids)]
+                )
+            if self.team_id:
+                cr.execute("DELETE FROM collection_assignment WHERE team_id = %s", [self.team_id])
+                cr.execute(
+                    "UPDATE collection_case SET queue_team_id = NULL, team_id = NULL WHERE queue_team_id = %s",
+                    [self.team_id],
+                )
+                cr.execute("DELETE FROM collection_team_member WHERE team_id = %s", [self.team_id])
+                cr.execute("DELETE FROM collection_team WHERE id = %s", [self.team_id])
+
+    def _cases(self, count, due_in):
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            today = fields.Date.context_today(env.user)
+            cases = env["collection.case"].create(
+                [
+                    {
+                        "portfolio_id": self.portfolio_id,
+                        "partner_id": env["res.partner"]
+                        .create({"name": f"Strategy debtor {n} {self.tag}", "email": f"d{n}@example.com"})
+                        .id,
+                        "installment_ids": [
+                            Command.create(
+                                {"name": "1", "date_due": today + timedelta(days=due_in), "amount": 100.0 + n}
+                            )
+                        ],
+                    }
+                    for n in range(count)
+                ]
+            )
+            return cases.ids
+
+    def _mails(self, case_ids):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT res_id, COUNT(*) FROM mail_mail m JOIN mail_message msg ON msg.id = m.mail_message_id"
+                " WHERE msg.model = 'collection.case' AND msg.res_id IN %s GROUP BY res_id",
+                [tuple(case_ids)],
+            )
+            return dict(cr.fetchall())
+
+    def test_strategy_run_restarted_after_a_crash_sends_nothing_twice(self):
+        case_ids = self._cases(4, 3)
+        Step = self.registry["collection.case.step"]
+        original = Step._send_mails
+        calls = []
+
+        def crash_on_second_chunk(steps, template, now):
+            calls.append(steps.ids)
+            if len(calls) == 2:
+                raise WorkerKilled()
+            return original(steps, template, now)
+
+        died = False
+        with (
+            patch.object(collection_case_daily, "STEP_CHUNK", 2),
+            patch.object(Step, "_send_mails", crash_on_second_chunk),
+        ):
+            try:
+                self._run_cron(DAILY_CRON)
+            except WorkerKilled:
+                died = True
+        self.assertTrue(died)
+        sent = self._mails(case_ids)
+        self.assertEqual(sum(sent.values()), 2, "the first chunk was committed before the worker died")
+        cron = self._run_cron(DAILY_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        self.assertEqual(self._mails(case_ids), dict.fromkeys(case_ids, 1), "one e-mail each, none twice")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT state, COUNT(*) FROM collection_case_step WHERE case_id IN %s GROUP BY state",
+                [tuple(case_ids)],
+            )
+            self.assertEqual(dict(cr.fetchall()), {"done": 4})
+
+    def test_next_case_pulled_by_two_connections(self):
+        case_ids = self._cases(4, -20)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            a, b = (
+                env["res.users"]
+                .with_context(no_reset_password=True)
+                .create(
+                    [
+                        {
+                            "name": f"Queue collector {n} {self.tag}",
+                            "login": f"queue.{n}.{self.tag}",
+                            "groups_id": [Command.set(env.ref("debt_collection.group_collection_user").ids)],
+                        }
+                        for n in "ab"
+                    ]
+                )
+            )
+            self.user_ids = [a.id, b.id]
+            team = env["collection.team"].create(
+                {
+                    "name": f"Queue {self.tag}",
+                    "queue": True,
+                    "member_ids": [Command.create({"user_id": a.id}), Command.create({"user_id": b.id})],
+                }
+            )
+            self.team_id = team.id
+            env["collection.case"].browse(case_ids)._route_to_queue(team)
+            # the scores order the queue: the last case first
+            for rank, case_id in enumerate(case_ids):
+                cr.execute("UPDATE collection_case SET priority_score = %s WHERE id = %s", [10 + rank, case_id])
+        self.addCleanup(self._remove_users)
+        db = db_connect(get_db_name())
+        with db.cursor() as cr_a, db.cursor() as cr_b, db.cursor() as cr_late:
+            # a transaction that began before the others claimed anything
+            cr_late.execute("SELECT 1")
+            env_a = api.Environment(cr_a, self.user_ids[0], {})
+            env_b = api.Environment(cr_b, self.user_ids[1], {})
+            got_a = env_a["collection.case"]._claim_next_case(env_a.user)
+            # A holds its row lock (not committed): B gets the next case at once
+            got_b = env_b["collection.case"]._claim_next_case(env_b.user)
+            self.assertEqual((got_a.id, got_b.id), (case_ids[3], case_ids[2]))
+            cr_a.commit()
+            cr_b.commit()
+            # the older snapshot still sees those two as free: their lock fails, the next one is taken
+            env_late = api.Environment(cr_late, self.user_ids[0], {})
+            got_late = env_late["collection.case"]._claim_next_case(env_late.user)
+            self.assertEqual(got_late.id, case_ids[1])
+            cr_late.commit()
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT id, user_id FROM collection_case WHERE id IN %s ORDER BY id", [tuple(case_ids)])
+            holders = dict(cr.fetchall())
+        self.assertEqual(
+            holders,
+            {
+                case_ids[0]: None,
+                case_ids[1]: self.user_ids[0],
+                case_ids[2]: self.user_ids[1],
+                case_ids[3]: self.user_ids[0],
+            },
+        )
+
+    def _remove_users(self):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM collection_team_member WHERE user_id IN %s", [tuple(self.user_ids)])
+            cr.execute("DELETE FROM collection_assignment WHERE user_id IN %s", [tuple(self.user_ids)])
+            cr.execute("UPDATE collection_case SET user_id = NULL WHERE user_id IN %s", [tuple(self.user_ids)])
+            self._env(cr)["res.users"].browse(self.user_ids).unlink()
+
+
+# the parent's tests run once, in their own class
+for _name in dir(TestCronJobs):
+    if _name.startswith("test_") and callable(getattr(TestCronJobs, _name)):
+        setattr(TestStrategyCommitted, _name, None)

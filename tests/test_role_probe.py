@@ -16,8 +16,14 @@ ORM_CALLS = {
     "unlink": lambda records: records.unlink(),
     "copy": lambda records: records.copy(),
 }
-# configuration shared by every company (no company of their own): readable by every collection user
-SHARED_MODELS = {"collection.channel", "collection.dispute.reason"}
+# configuration shared by every company (no company of their own): readable by every collection user;
+# the strategy runs span every company and are read by managers only
+SHARED_MODELS = {
+    "collection.channel",
+    "collection.dispute.reason",
+    "collection.strategy.run",
+    "collection.strategy.run.line",
+}
 # hooks Odoo itself calls on every model (table set-up), not actions on records
 FRAMEWORK_METHODS = {"init"}
 # model-level methods of the addon that act on a record given as an argument
@@ -202,6 +208,53 @@ class TestRoleProbe(CollectionCommon):
                 {"portfolio_id": portfolio.id, "file": base64.b64encode(b"partner_name\nX\n"), "file_name": "x.csv"}
             ),
         }
+        strategy = env["collection.strategy"].create(
+            {
+                "name": "Probe strategy",
+                "company_id": company.id,
+                "domain": "[]",
+                "step_ids": [
+                    Command.create({"name": "Probe review", "days": 30, "action": "legal", "mode": "proposed"})
+                ],
+            }
+        )
+        score_rule = env["collection.score.rule"].create(
+            {
+                "name": "Probe rule",
+                "company_id": company.id,
+                "fact": "days_overdue",
+                "method": "bands",
+                "band_ids": [Command.create({"value_from": 30, "points": 5})],
+            }
+        )
+        case_step = sudo["collection.case.step"].create(
+            {
+                "name": "Probe review",
+                "case_id": case.id,
+                "strategy_id": strategy.id,
+                "version_id": strategy.version_id.id,
+                "step_id": strategy.step_ids.id,
+                "action": "legal",
+                "mode": "proposed",
+                "state": "proposed",
+            }
+        )
+        cls.targets.update(
+            {
+                "collection.strategy": strategy,
+                "collection.strategy.step": strategy.step_ids,
+                "collection.strategy.version": strategy.version_id,
+                "collection.score.rule": score_rule,
+                "collection.score.rule.band": score_rule.band_ids,
+                "collection.case.step": case_step,
+                "collection.case.step.postpone": env["collection.case.step.postpone"].create(
+                    {"step_ids": [Command.set(case_step.ids)]}
+                ),
+                "collection.letter.batch": env["collection.letter.batch"].create(
+                    {"portfolio_ids": [Command.set(portfolio.ids)]}
+                ),
+            }
+        )
         cls.targets["collection.distribute"].action_preview()
         cls.targets["collection.distribute.line"] = cls.targets["collection.distribute"].line_ids[:1]
         cls.targets["collection.import"].action_read()
