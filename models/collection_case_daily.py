@@ -29,11 +29,14 @@ class CollectionCase(models.Model):
     _inherit = "collection.case"
 
     strategy_id = fields.Many2one(
-        "collection.strategy", readonly=True, index="btree_not_null", copy=False, tracking=True,
+        "collection.strategy",
+        readonly=True,
+        index="btree_not_null",
+        copy=False,
         help="The strategy the daily run gave the case: the first whose cases it is.",
-    )  # fmt: skip
+    )
     strategy_version_id = fields.Many2one(
-        "collection.strategy.version", string="Strategy Version", readonly=True, index="btree_not_null", copy=False
+        "collection.strategy.version", readonly=True, index="btree_not_null", copy=False
     )
     strategy_date = fields.Date("Strategy Since", readonly=True, copy=False)
     step_ids = fields.One2many("collection.case.step", "case_id", string="Strategy Steps")
@@ -49,7 +52,7 @@ class CollectionCase(models.Model):
     queue_date = fields.Datetime("Taken From Queue", readonly=True, copy=False)
 
     def init(self):
-        super().init()
+        result = super().init()
         self.env.cr.execute(
             SQL(
                 "CREATE INDEX IF NOT EXISTS collection_case_queue_idx ON collection_case"
@@ -57,6 +60,7 @@ class CollectionCase(models.Model):
                 " WHERE queue_team_id IS NOT NULL AND user_id IS NULL AND state = 'open'"
             )
         )
+        return result
 
     def _compute_proposed_step_count(self):
         counts = dict(
@@ -82,28 +86,27 @@ class CollectionCase(models.Model):
     # Skip rules
     # ------------------------------------------------------------------
     def _step_skip_facts(self):
-        """{case id: {dispute, promise, agreement, do_not_contact}} in a few
-        queries for the batch."""
-        running = {
-            case.id
-            for [case] in self.env["collection.agreement"]
-            .sudo()
-            ._read_group([("case_id", "in", self.ids), ("state", "=", "active")], ["case_id"])
-        }
-        promised = {
-            case.id
-            for [case] in self.env["collection.promise"]
-            .sudo()
-            ._read_group([("case_id", "in", self.ids), ("state", "=", "open")], ["case_id"])
-        }
+        """{case id: {dispute, promise, agreement, do_not_contact}} in one
+        query for the batch."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT c.id,
+                       COALESCE(c.amount_disputed, 0) > 0,
+                       EXISTS (SELECT 1 FROM collection_promise p WHERE p.case_id = c.id AND p.state = 'open'),
+                       EXISTS (SELECT 1 FROM collection_agreement a WHERE a.case_id = c.id AND a.state = 'active'),
+                       COALESCE(d.collection_do_not_contact, FALSE)
+                  FROM collection_case c
+                  JOIN res_partner d ON d.id = c.partner_id
+                 WHERE c.id = ANY(%s)
+                """,
+                self.ids,
+            )
+        )
         return {
-            case.id: {
-                "dispute": (case.amount_disputed or 0.0) > 0,
-                "promise": case.id in promised,
-                "agreement": case.id in running,
-                "do_not_contact": case.partner_id.collection_do_not_contact,
-            }
-            for case in self
+            case_id: {"dispute": dispute, "promise": promise, "agreement": agreement, "do_not_contact": quiet}
+            for case_id, dispute, promise, agreement, quiet in self.env.cr.fetchall()
         }
 
     # ------------------------------------------------------------------
@@ -131,6 +134,7 @@ class CollectionCase(models.Model):
         Run = self.env["collection.strategy.run"].sudo()
         Step = self.env["collection.case.step"].sudo()
         run = Run.create({})
+        self._cancel_steps_of_closed_cases()
         self._commit_if(auto_commit)
         messages = []
         today = fields.Date.context_today(self)
@@ -166,10 +170,30 @@ class CollectionCase(models.Model):
         self._commit_if(auto_commit)
         return run
 
+    def _cancel_steps_of_closed_cases(self):
+        """Proposals, postponed steps and letters still to print of cases
+        closed since are never carried out."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE collection_case_step s
+                   SET state = 'cancelled', reason = %s, date_done = %s
+                  FROM collection_case c
+                 WHERE c.id = s.case_id AND c.state != 'open'
+                   AND s.state IN ('new', 'proposed', 'postponed', 'to_print')
+                """,
+                _("The case is closed."),
+                fields.Datetime.now(),
+            )
+        )
+        self.env["collection.case.step"].invalidate_model(["state", "reason", "date_done"])
+
     def _commit_if(self, auto_commit):
         self.env.flush_all()
         if auto_commit:
-            self.env.cr.commit()  # pylint: disable=invalid-commit - the daily run commits chunk by chunk
+            # the cron's daily run commits chunk by chunk: a crash loses one chunk, and the next run redoes it
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _assign_strategies(self, messages, today):
         """Give each open case the first active strategy (by sequence) whose

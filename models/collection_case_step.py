@@ -183,7 +183,12 @@ class CollectionCaseStep(models.Model):
         steps = self.sudo().filtered(lambda step: step.state in PENDING_STATES)
         if not steps:
             return
-        closed = steps.filtered(lambda step: step.case_id.state != "open")
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT id FROM collection_case WHERE id = ANY(%s) AND state != 'open'", steps.case_id.ids)
+        )
+        closed_ids = {case_id for (case_id,) in self.env.cr.fetchall()}
+        closed = steps.filtered(lambda step: step.case_id.id in closed_ids)
         closed.write({"state": "cancelled", "reason": _("The case is closed."), "date_done": now})
         steps -= closed
         frozen = steps._frozen_steps()
@@ -288,12 +293,14 @@ class CollectionCaseStep(models.Model):
                     with self.env.cr.savepoint():
                         mail = template.sudo().send_mail_batch([step.case_id.id], force_send=False)
                     step._done(now, mail_message_id=mail.mail_message_id.id)
+                    step._log_contacts("email", now, {step.id: step.case_id.partner_id.email})
                 except Exception as error:  # noqa: BLE001
                     step._fail(now, _("The e-mail could not be prepared: %s", error))
             return
         message_of = {mail.res_id: mail.mail_message_id.id for mail in mails}
         for step in self:
             step._done(now, mail_message_id=message_of.get(step.case_id.id))
+        self._log_contacts("email", now, {step.id: step.case_id.partner_id.email for step in self})
 
     def _run_sms(self, now, frozen):
         steps = self._allowed_by_contact_rules("sms", now)
@@ -331,6 +338,33 @@ class CollectionCaseStep(models.Model):
             )
             for step, sms in zip(group, sms_list, strict=True):
                 step._done(now, sms_id=sms.id)
+            group._log_contacts("sms", now, numbers)
+
+    def _log_contacts(self, channel_code, now, address_of):
+        """Each message sent is an interaction of the case (result *Message
+        sent*): the debtor's contact history and the contact policies' limits
+        count it like a collector's."""
+        channel = self.env["collection.channel"].sudo().search([("code", "=", channel_code)], limit=1)
+        result = self.env.ref("debt_collection.collection_result_sent", raise_if_not_found=False)
+        if not channel or not result or not self:
+            return
+        address_field = "email" if channel_code == "email" else "phone"
+        self.env["collection.interaction"].sudo().with_context(collection_automatic_contact=True).create(
+            [
+                {
+                    "case_id": step.case_id.id,
+                    "user_id": step.case_id.user_id.id or self.env.uid,
+                    "channel_id": channel.id,
+                    "direction": "outbound",
+                    "date_start": now,
+                    "date_end": now,
+                    "result_id": result.id,
+                    address_field: address_of.get(step.id) or False,
+                    "note": _("Strategy step: %s", step.name),
+                }
+                for step in self
+            ]
+        )
 
     def _run_letter(self, now, frozen):
         self.write({"state": "to_print", "reason": False})
@@ -435,7 +469,7 @@ class CollectionCaseStep(models.Model):
 
     @api.model
     def _letter_ids_to_print(self, portfolio_ids=None):
-        domain = [("state", "=", "to_print")]
+        domain = [("state", "=", "to_print"), ("case_id.state", "=", "open")]
         if portfolio_ids:
             domain.append(("case_id.portfolio_id", "in", portfolio_ids))
         return self.search(domain, order="id").ids
@@ -461,6 +495,7 @@ class CollectionCaseStep(models.Model):
             step.case_id.sudo().message_post(
                 body=_("Letter printed: %s", step.name), attachment_ids=attachment.ids, message_type="comment"
             )
+        self._log_contacts("letter", now, {})
 
     def unlink(self):
         self.check_access("unlink")

@@ -10,6 +10,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from .collection_case_contact import ContactRefused
 
@@ -195,8 +196,15 @@ class CollectionInteraction(models.Model):
             reason = (vals.get("override_reason") or "").strip()
             if reason and not supervisor:
                 raise AccessError(_("Only a collection supervisor can override the contact rules."))
+            if self.env.su and self.env.context.get("collection_automatic_contact"):
+                # a strategy's message: the contact rules were checked for the whole batch before sending
+                checked.append((self.env["collection.contact.policy"], False))
+                continue
             checked.append(self._check_contact_rules(vals, case, reason))
         interactions = super().create(vals_list)
+        if self.env.su and self.env.context.get("collection_automatic_contact"):
+            interactions._note_automatic_contacts()
+            return interactions
         for interaction, (policy, overridden) in zip(interactions, checked, strict=True):
             interaction._check_result_requirements()
             if overridden:
@@ -353,6 +361,26 @@ class CollectionInteraction(models.Model):
                 subtype_xmlid="mail.mt_note",
                 author_id=interaction.user_id.partner_id.id,
             )
+
+    def _note_automatic_contacts(self):
+        """A strategy's messages only move their cases' last interaction date
+        (one statement): no follow-up is done, no call-back answered, and
+        the message itself is the chatter's record."""
+        self.flush_recordset(["case_id", "date_start"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE collection_case c
+                   SET last_interaction_date = i.date_start
+                  FROM (SELECT case_id, MAX(date_start) AS date_start FROM collection_interaction
+                         WHERE id = ANY(%s) GROUP BY case_id) i
+                 WHERE c.id = i.case_id
+                   AND (c.last_interaction_date IS NULL OR c.last_interaction_date < i.date_start)
+                """,
+                self.ids,
+            )
+        )
+        self.env["collection.case"].invalidate_model(["last_interaction_date"])
 
     def _local_date(self):
         """The interaction's day in its collector's time zone."""

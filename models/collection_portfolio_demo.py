@@ -290,6 +290,8 @@ class CollectionPortfolio(models.Model):
         demo._demo_payments(andino_cases, internal_cases, today)
         Case = demo.env["collection.case"]
         Case._refresh_aging()
+        # the Standard strategy's first run: proposals, letters to print, tasks
+        Case._run_strategies()
         Case._refresh_work_tier()
         Case._plan_today()
 

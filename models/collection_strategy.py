@@ -99,6 +99,17 @@ class CollectionStrategy(models.Model):
             self._sync_version()
         return result
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        """A strategy that cases follow or followed keeps its history:
+        archive it instead."""
+        used = self.env["collection.case.step"].sudo().search_count([("strategy_id", "in", self.ids)], limit=1)
+        used = used or self.env["collection.case"].sudo().search_count([("strategy_id", "in", self.ids)], limit=1)
+        if used:
+            raise UserError(
+                _("A strategy with a history of steps or cases following it cannot be deleted: archive it.")
+            )
+
     def copy_data(self, default=None):
         vals_list = super().copy_data(default=default)
         return [

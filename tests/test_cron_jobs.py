@@ -120,6 +120,8 @@ class TestCronJobs(BaseCase):
                 "DELETE FROM mail_followers WHERE res_model = 'collection.case' AND res_id IN %(cases)s",
                 "DELETE FROM mail_message WHERE model = 'collection.portfolio' AND res_id IN %(portfolios)s",
                 "DELETE FROM mail_followers WHERE res_model = 'collection.portfolio' AND res_id IN %(portfolios)s",
+                "DELETE FROM collection_interaction WHERE case_id IN %(cases)s",
+                "DELETE FROM sms_sms WHERE partner_id IN %(partners)s",
                 "DELETE FROM collection_installment WHERE case_id IN %(cases)s",
                 "DELETE FROM collection_case WHERE id IN %(cases)s",
                 "DELETE FROM collection_portfolio WHERE id IN %(portfolios)s",

@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.sql_db import db_connect
 from odoo.tests import HttpCase
@@ -128,10 +129,13 @@ class TestStrategy(StrategyCommon):
         self.assertEqual(big.strategy_version_id, large.version_id)
         # the new version's rung is a new step for the case (its key names the version)
         self.assertEqual(self._steps(big).mapped("version_id.number"), [1, 2])
+        with self.assertRaises(UserError):
+            large.unlink()
         # an unused version follows edits instead of multiplying
         unused = self.env["collection.strategy"].create({"name": "Unused", "domain": "[('id', '=', 0)]"})
         unused.write({"step_ids": [Command.create({"name": "x", "days": 3, "action": "call"})]})
         self.assertEqual(unused.version_id.number, 1)
+        unused.unlink()
 
     def test_invalid_domain_refused_and_a_broken_one_skipped_by_the_run(self):
         with self.assertRaises(ValidationError):
@@ -203,10 +207,16 @@ class TestStrategy(StrategyCommon):
         self.assertIn("Elena Early", mail.body_html)
         self.assertEqual(mail.state, "outgoing", "queued for Odoo's mail queue, not sent by the run")
         self.assertEqual(self._steps(early).mail_message_id, mail.mail_message_id)
+        # a message sent is a contact of the case: its history and the contact limits count it
+        self.assertEqual(
+            early.interaction_ids.mapped(lambda i: (i.channel_id.code, i.result_id.code, i.email)),
+            [("email", "SENT", "elena@example.com")],
+        )
 
         text = self.env["sms.sms"].search([("partner_id", "=", sms.partner_id.id)])
         self.assertEqual((len(text), text.state, text.number), (1, "outgoing", "+573125550101"))
         self.assertIn(sms.name, text.body)
+        self.assertEqual(sms.interaction_ids.channel_id.code, "sms")
 
         activity = self._steps(call).activity_id
         self.assertEqual(
@@ -299,6 +309,15 @@ class TestStrategy(StrategyCommon):
         step.action_confirm()
         self.assertEqual(step.state, "cancelled")
         self.assertNotEqual(legal.stage_id.code, "litigation")
+        # nor is a letter printed for a case paid after the run queued it
+        paid = self._debtor_case("Pablo Paid", -12)
+        self._run()
+        letter = self._steps(paid)
+        self.assertEqual(letter.state, "to_print")
+        paid._close("returned", "test")
+        self.assertNotIn(letter.id, self.env["collection.case.step"]._letter_ids_to_print())
+        self._run(FROZEN_DAY + " 16:00:00")
+        self.assertEqual((letter.state, letter.reason), ("cancelled", "The case is closed."))
 
     def test_contact_rules_postpone_in_the_debtors_time_zone(self):
         us = self.env.ref("base.us")
