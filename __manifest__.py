@@ -46,6 +46,7 @@
         "report/collection_letter_reports.xml",
         "report/collection_letter_templates.xml",
         "views/collection_strategy_views.xml",
+        "views/collection_register_views.xml",
         "wizard/collection_distribute_views.xml",
         "report/collection_team_overview_views.xml",
         "report/collection_aging_analysis_views.xml",

@@ -21,6 +21,8 @@ from . import collection_portfolio_bulk
 from . import collection_portfolio_demo
 from . import collection_portfolio_import
 from . import collection_promise
+from . import collection_register
+from . import collection_register_layout
 from . import collection_result
 from . import collection_score_rule
 from . import collection_stage

@@ -22,6 +22,9 @@ class AccountMove(models.Model):
         string="Covered by Credits",
         help="The customer's open credits cover what is overdue: collection does not chase them.",
     )
+    collection_register_state = fields.Selection(
+        related="partner_id.commercial_partner_id.collection_register_state", string="Delinquent Register"
+    )
     collection_status = fields.Selection(
         [("in_collection", "In collection"), ("in_dispute", "In dispute"), ("closed", "Collection closed")],
         compute="_compute_collection_case",

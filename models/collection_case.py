@@ -1060,6 +1060,7 @@ class CollectionCase(models.Model):
             self._run_strategies(auto_commit=bool(self.env.context.get("ir_cron_progress_id")))
         except StrategyRunBusy:
             _logger.warning("The strategies were not run: another strategy run holds the lock.")
+        self.env["collection.register"]._cron_register()
         self._refresh_work_tier()
         self._plan_today()
 

@@ -2,6 +2,8 @@
 reached for it, what it did (or why it did not), and the proposed actions
 waiting for a person; carrying out the actions in batches."""
 
+from datetime import timedelta
+
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -441,6 +443,12 @@ class CollectionCaseStep(models.Model):
             )
         self.filtered(lambda step: step.state in PENDING_STATES)._done(now)
 
+    def _run_register(self, now, frozen):
+        """The register's pre-notice (the entry follows after the notice
+        period, in the daily run)."""
+        self.case_id._register_notice("strategy")
+        self._done(now)
+
     # ------------------------------------------------------------------
     # Letters
     # ------------------------------------------------------------------
@@ -496,6 +504,18 @@ class CollectionCaseStep(models.Model):
                 body=_("Letter printed: %s", step.name), attachment_ids=attachment.ids, message_type="comment"
             )
         self._log_contacts("letter", now, {})
+        self._register_notices_printed()
+
+    def _register_notices_printed(self):
+        """A register pre-notice letter printed: the notice period starts."""
+        today = fields.Date.context_today(self)
+        for entry in (
+            self.env["collection.register"]
+            .sudo()
+            .search([("notice_step_id", "in", self.ids), ("date_notice", "=", False)])
+        ):
+            days = entry.company_id.collection_register_notice_days
+            entry.write({"date_notice": today, "date_entry_planned": today + timedelta(days=days)})
 
     def unlink(self):
         self.check_access("unlink")

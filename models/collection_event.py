@@ -23,6 +23,7 @@ EVENT_TYPES = [
     ("write_off", "Write-off"),
     ("correction", "Correction by hand"),
     ("contact_permission", "Contact permission changed"),
+    ("register", "Delinquent register"),
     ("other", "Other"),
 ]
 

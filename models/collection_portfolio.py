@@ -59,6 +59,12 @@ class CollectionPortfolio(models.Model):
         help="The highest annual interest rate of a payment agreement on this portfolio's cases (the creditor's "
         "or the law's); 0: the company's cap applies. The lower of the two wins.",
     )
+    register_days = fields.Integer(
+        "Register From Days Overdue", help="The portfolio's own delinquent register rule; 0: the company's."
+    )
+    register_amount = fields.Monetary(
+        "Register From Amount Overdue", help="In the portfolio's currency; 0: the company's amount."
+    )
     load_date = fields.Date(default=fields.Date.context_today, required=True)
     close_date = fields.Date(tracking=True)
     state = fields.Selection(

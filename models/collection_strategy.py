@@ -20,6 +20,7 @@ LETTER_LEVELS = [
     ("friendly", "Friendly reminder"),
     ("formal", "Formal demand"),
     ("prelegal", "Pre-legal notice"),
+    ("register", "Delinquent register pre-notice"),
 ]
 
 

@@ -50,6 +50,27 @@ class ResCompany(models.Model):
         translate=True,
         help="How debtors pay (bank account, reference to quote, where to pay in cash): printed on collection letters.",
     )
+    collection_register_days = fields.Integer(
+        "Register From Days Overdue",
+        help="A case this many days overdue (and over the amount) puts its debtor in the delinquent register, after "
+        "the pre-notice; 0 turns the register rule off. A portfolio may set its own.",
+    )
+    collection_register_amount = fields.Monetary(
+        "Register From Amount Overdue",
+        currency_field="currency_id",
+        help="The overdue amount (company currency) from which the register rule applies.",
+    )
+    collection_register_notice_days = fields.Integer(
+        "Register Pre-notice Days",
+        default=20,
+        help="Days between the pre-notice and the entry in the register (Colombia's Ley 2157 de 2021: 20).",
+    )
+    collection_register_exit_installments = fields.Integer(
+        "Register Exit After Installments Kept",
+        default=3,
+        help="A debtor leaves the register once this many installments of a payment agreement are paid; 0: only "
+        "when the case is paid or closed.",
+    )
     collection_journal_cash_id = fields.Many2one(
         "account.journal",
         string="Journal for Cash Collections",

@@ -9,6 +9,14 @@ class ResConfigSettings(models.TransientModel):
     collection_min_overdue_days = fields.Integer(related="company_id.collection_min_overdue_days", readonly=False)
     collection_promise_grace_days = fields.Integer(related="company_id.collection_promise_grace_days", readonly=False)
     collection_max_annual_rate = fields.Float(related="company_id.collection_max_annual_rate", readonly=False)
+    collection_register_days = fields.Integer(related="company_id.collection_register_days", readonly=False)
+    collection_register_amount = fields.Monetary(related="company_id.collection_register_amount", readonly=False)
+    collection_register_notice_days = fields.Integer(
+        related="company_id.collection_register_notice_days", readonly=False
+    )
+    collection_register_exit_installments = fields.Integer(
+        related="company_id.collection_register_exit_installments", readonly=False
+    )
     collection_score_high = fields.Float(related="company_id.collection_score_high", readonly=False)
     collection_score_medium = fields.Float(related="company_id.collection_score_medium", readonly=False)
     collection_payment_instructions = fields.Text(related="company_id.collection_payment_instructions", readonly=False)

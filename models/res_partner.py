@@ -33,6 +33,16 @@ class ResPartner(models.Model):
     collection_currency_id = fields.Many2one(
         "res.currency", compute="_compute_collection_amounts", groups=FIGURE_GROUPS
     )
+    collection_register_ids = fields.One2many(
+        "collection.register", "partner_id", string="Register Entries", groups=COLLECTION_GROUPS
+    )
+    collection_register_state = fields.Selection(
+        [("notice", "Pre-notice sent"), ("entered", "In the register")],
+        string="Delinquent Register",
+        compute="_compute_collection_register_state",
+        groups=FIGURE_GROUPS,
+        help="Whether the debtor is in the delinquent register, or was given its pre-notice.",
+    )
     collection_other_phones = fields.Char(
         "Other Phones",
         groups=COLLECTION_GROUPS,
@@ -104,6 +114,19 @@ class ResPartner(models.Model):
             partner.collection_case_count = counts.get(key, 0)
             partner.collection_amount_open = amounts.get(key, 0.0)
             partner.collection_currency_id = company.currency_id
+
+    @api.depends("collection_register_ids.state")
+    @api.depends_context("allowed_company_ids")
+    def _compute_collection_register_state(self):
+        states = {}
+        Register = self.env["collection.register"].sudo()
+        domain = [("partner_id", "in", self.ids), ("state", "in", ("notice", "entered"))]
+        domain.append(("company_id", "in", self.env.companies.ids))
+        for partner, state in Register._read_group(domain, ["partner_id", "state"]):
+            if states.get(partner.id) != "entered":
+                states[partner.id] = state
+        for partner in self:
+            partner.collection_register_state = states.get(partner.id, False)
 
     @api.depends("collection_promise_ids.state")
     @api.depends_context("allowed_company_ids")

@@ -21,6 +21,7 @@ from . import test_national_id
 from . import test_payment
 from . import test_payment_concurrency
 from . import test_promise
+from . import test_register
 from . import test_report
 from . import test_role_probe
 from . import test_security

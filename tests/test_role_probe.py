@@ -239,8 +239,27 @@ class TestRoleProbe(CollectionCommon):
                 "state": "proposed",
             }
         )
+        register = sudo["collection.register"].create(
+            {"partner_id": debtor.id, "case_id": case.id, "origin": "manual", "state": "entered"}
+        )
+        layout = env["collection.register.layout"].create(
+            {
+                "name": "Probe layout",
+                "company_id": company.id,
+                "line_ids": [Command.create({"header": "NAME", "column": "debtor_name"})],
+            }
+        )
         cls.targets.update(
             {
+                "collection.register": register,
+                "collection.register.layout": layout,
+                "collection.register.layout.line": layout.line_ids,
+                "collection.register.manual": env["collection.register.manual"].create(
+                    {"case_ids": [Command.set(case.ids)], "action": "remove", "reason": "probe"}
+                ),
+                "collection.register.export": env["collection.register.export"].create(
+                    {"layout_id": layout.id, "date_from": cls.today, "date_to": cls.today}
+                ),
                 "collection.strategy": strategy,
                 "collection.strategy.step": strategy.step_ids,
                 "collection.strategy.version": strategy.version_id,

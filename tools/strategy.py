@@ -22,6 +22,7 @@ ACTIONS = [
     ("stage", "Move to a stage"),
     ("queue", "Route to a team queue"),
     ("legal", "Hand over to legal"),
+    ("register", "Add to the delinquent register"),
 ]
 # actions that contact the debtor at once: the contact rules decide when
 CONTACT_ACTIONS = {"email": "email", "sms": "sms"}
