@@ -13,6 +13,8 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..tools import xlsx
+
 REGISTER_STATES = [
     ("notice", "Pre-notice sent"),
     ("entered", "In the register"),
@@ -62,6 +64,74 @@ class CollectionRegister(models.Model):
     exit_reason = fields.Selection(EXIT_REASONS, readonly=True)
     note = fields.Char("Reason", readonly=True, help="Why it was entered or removed by hand, or the notice skipped.")
     notice_step_id = fields.Many2one("collection.case.step", string="Notice Letter", readonly=True)
+
+    # ------------------------------------------------------------------
+    # Register report
+    # ------------------------------------------------------------------
+    def _summary(self):
+        """The entries summarised by status, holder, product and portfolio:
+        [(title, [(label, count, {currency: amount})])] plus the totals,
+        amounts kept per currency (never added across currencies)."""
+        states = dict(self._fields["state"]._description_selection(self.env))
+        dimensions = [
+            (_("Status"), lambda entry: states[entry.state]),
+            (_("Holder"), lambda entry: entry.user_id.name or _("Nobody")),
+            (_("Product / Contract"), lambda entry: entry.contract_ref or _("Not given")),
+            (_("Portfolio"), lambda entry: entry.portfolio_id.display_name),
+        ]
+        sections = []
+        for title, key in dimensions:
+            groups = {}
+            for entry in self:
+                count, amounts = groups.setdefault(key(entry), [0, {}])
+                groups[key(entry)][0] = count + 1
+                amounts[entry.currency_id] = amounts.get(entry.currency_id, 0.0) + entry.amount
+            sections.append((title, sorted(((label, count, amounts) for label, (count, amounts) in groups.items()),
+                                           key=lambda line: (-line[1], line[0]))))  # fmt: skip
+        totals = {}
+        for entry in self:
+            totals[entry.currency_id] = totals.get(entry.currency_id, 0.0) + entry.amount
+        return sections, len(self), totals
+
+    def action_summary_xlsx(self):
+        """The register report as an XLSX download: the entries, then one
+        sheet per summary."""
+        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise AccessError(_("The register report is for supervisors and managers."))
+        self.check_access("read")
+        entries = self or self.search([("state", "in", OPEN_REGISTER_STATES)])
+        states = dict(self._fields["state"]._description_selection(self.env))
+        detail = [
+            [entry.partner_id.name, entry.partner_id.vat or "", entry.case_id.name, entry.portfolio_id.display_name,
+             entry.user_id.name or "", entry.contract_ref or "", states[entry.state],
+             fields.Date.to_string(entry.date_notice) or "", fields.Date.to_string(entry.date_entry) or "",
+             entry.amount, entry.currency_id.name, entry.days_overdue]
+            for entry in entries
+        ]  # fmt: skip
+        sheets = [
+            (
+                _("Entries"),
+                [_("Debtor"), _("Tax ID"), _("Case"), _("Portfolio"), _("Holder"), _("Product / Contract"),
+                 _("Status"), _("Pre-notice"), _("Entered"), _("Amount"), _("Currency"), _("Days Overdue")],
+                detail,
+            )
+        ]  # fmt: skip
+        sections, _count, _totals = entries._summary()
+        for title, lines in sections:
+            rows = []
+            for label, count, amounts in lines:
+                for currency, amount in sorted(amounts.items(), key=lambda item: item[0].name):
+                    rows.append([label, count, amount, currency.name])
+            sheets.append((title, [title, _("Entries"), _("Amount"), _("Currency")], rows))
+        data = xlsx.workbook(sheets)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": _("Delinquent register %s.xlsx", fields.Date.context_today(self)),
+                "raw": data,
+                "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            }
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
     def unlink(self):
         self.check_access("unlink")
@@ -367,6 +437,13 @@ class CollectionCase(models.Model):
             .search([("case_id", "in", self.ids), ("state", "in", OPEN_REGISTER_STATES)])
         )
         return entries.with_env(self.env)._remove_by_hand(reason)
+
+    def _dossier_days_to_next_action(self):
+        """Days from today to the case's next due action (promise, follow-up
+        or activity); negative when late; None without any."""
+        self.ensure_one()
+        dates = [d for d in (self.next_promise_date, self.next_action_date, self.next_activity_date) if d]
+        return (min(dates) - fields.Date.context_today(self)).days if dates else None
 
     def action_register(self):
         """The dialog to enter the debtor in the register or take them out."""

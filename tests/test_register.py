@@ -6,15 +6,20 @@ removals by hand, the strategy step and the export."""
 import base64
 import csv
 import io
+import shutil
+import subprocess
+import tempfile
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+import openpyxl
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from .common import CollectionCommon
@@ -205,3 +210,64 @@ class TestRegister(CollectionCommon):
         export.file_format = "xlsx"
         export.action_export()
         self.assertTrue(base64.b64decode(export.file).startswith(b"PK"))
+
+
+@tagged("post_install", "-at_install")
+class TestRegisterReports(CollectionCommon, HttpCase):
+    """The register report (PDF and XLSX) and a case's dossier, rendered by
+    wkhtmltopdf through the test server and read back with pdftotext."""
+
+    def _pdf_text(self, raw):
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+            pdf.write(raw)
+            pdf.flush()
+            out = subprocess.run(["pdftotext", pdf.name, "-"], capture_output=True, check=True, text=True).stdout
+            return " ".join(out.split())
+
+    def test_register_report_and_dossier(self):
+        if not shutil.which("pdftotext"):
+            self.skipTest("pdftotext (poppler-utils) is needed to read the reports back")
+        Register = self.env["collection.register"].sudo()
+        cases = [
+            self._case(
+                self._debtor(f"Report Debtor {n}"),
+                self.collector_a if n < 2 else self.collector_b,
+                installments=((-50, 100.0 * (n + 1)),),
+            )  # fmt: skip
+            for n in range(3)
+        ]
+        entries = Register.create(
+            [
+                {"partner_id": case.partner_id.id, "case_id": case.id, "user_id": case.user_id.id,
+                 "contract_ref": "CARD" if n else "LOAN", "amount": 100.0 * (n + 1), "state": "entered",
+                 "origin": "manual"}
+                for n, case in enumerate(cases)
+            ]
+        )  # fmt: skip
+        Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
+        pdf, _kind = Report._render_qweb_pdf("debt_collection.action_report_collection_register", entries.ids)
+        text = self._pdf_text(pdf)
+        self.assertIn("Delinquent register", text)
+        self.assertIn("3 entries", text)
+        self.assertIn(self.collector_a.name, text)
+        self.assertIn("LOAN", text)
+        self.assertIn("600.00", text, "the total")
+        action = entries.with_user(self.supervisor).action_summary_xlsx()
+        attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
+        book = openpyxl.load_workbook(io.BytesIO(attachment.raw))
+        self.assertEqual(book.sheetnames, ["Entries", "Status", "Holder", "Product - Contract", "Portfolio"])
+        holders = {row[0]: row[1] for row in book["Holder"].iter_rows(min_row=2, values_only=True)}
+        self.assertEqual(holders, {self.collector_a.name: 2, self.collector_b.name: 1})
+        with self.assertRaises(AccessError):
+            entries.with_user(self.collector_a).action_summary_xlsx()
+        case = cases[0]
+        self.env["collection.promise"].create(
+            {"case_id": case.id, "amount": 40.0, "date_promise": self.today + timedelta(days=4)}
+        )
+        pdf, _kind = Report._render_qweb_pdf("debt_collection.action_report_collection_dossier", case.ids)
+        text = self._pdf_text(pdf)
+        self.assertIn(f"Case dossier {case.name}", text)
+        self.assertIn("Report Debtor 0", text)
+        self.assertIn("Delinquent register: In the register", text)
+        self.assertIn("Days to the next due action: 4", text)
+        self.assertIn("Installment 1", text)

@@ -5,8 +5,6 @@ import base64
 import csv
 import io
 
-import xlsxwriter
-
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -14,6 +12,8 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import float_repr
+
+from ..tools import xlsx
 
 
 class CollectionRegisterExport(models.TransientModel):
@@ -101,19 +101,7 @@ class CollectionRegisterExport(models.TransientModel):
             writer.writerows(table)
             data = text.getvalue().encode("utf-8-sig")
         else:
-            output = io.BytesIO()
-            workbook = xlsxwriter.Workbook(
-                output, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-            )
-            sheet = workbook.add_worksheet(_("Register"))
-            bold = workbook.add_format({"bold": True})
-            for col, header in enumerate(headers):
-                sheet.write_string(0, col, header, bold)
-            for row_index, values in enumerate(table, start=1):
-                for col, value in enumerate(values):
-                    sheet.write_string(row_index, col, value)
-            workbook.close()
-            data = output.getvalue()
+            data = xlsx.workbook([(_("Register"), headers, table)])
         name = f"register_{self.date_from}_{self.date_to}.{self.file_format}"
         self.write({"file": base64.b64encode(data), "file_name": name})
         self.env["collection.event"].sudo()._log(
