@@ -47,6 +47,7 @@
         "report/collection_letter_templates.xml",
         "views/collection_strategy_views.xml",
         "views/collection_register_views.xml",
+        "views/collection_case_legal_views.xml",
         "report/collection_register_reports.xml",
         "wizard/collection_distribute_views.xml",
         "report/collection_team_overview_views.xml",

@@ -5,6 +5,7 @@ from . import collection_assignment
 from . import collection_case
 from . import collection_case_contact
 from . import collection_case_daily
+from . import collection_case_legal
 from . import collection_case_step
 from . import collection_channel
 from . import collection_contact_policy

@@ -732,7 +732,10 @@ class CollectionCase(models.Model):
                     raise AccessError(_("A collector can only resubmit cases to themselves."))
                 if self.filtered(lambda c: c.user_id != self.env.user):
                     raise AccessError(_("A collector can only resubmit the cases they hold."))
-            self._check_writable_fields(vals, COLLECTOR_FIELDS | (SUPERVISOR_WRITE_FIELDS if supervisor else set()))
+            allowed = COLLECTOR_FIELDS | (SUPERVISOR_WRITE_FIELDS if supervisor else set())
+            if supervisor or self.env.user.has_group("debt_collection.group_collection_lawyer"):
+                allowed = allowed | self._lawyer_writable_fields()
+            self._check_writable_fields(vals, allowed)
         changed = self.env["collection.case"]
         if "user_id" in vals:
             changed = self.filtered(lambda c: c.user_id.id != (vals["user_id"] or False))

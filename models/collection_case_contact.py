@@ -73,7 +73,7 @@ class CollectionCase(models.Model):
     partner_do_not_contact = fields.Boolean(
         related="partner_id.collection_do_not_contact",
         string="Do Not Contact",
-        groups="debt_collection.group_collection_user,account.group_account_invoice",
+        groups="debt_collection.group_collection_user,account.group_account_invoice,debt_collection.group_collection_lawyer",
     )
     partner_tz = fields.Selection(related="partner_id.tz", string="Debtor Time Zone")
     partner_street = fields.Char(related="partner_id.street", string="Street")

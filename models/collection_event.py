@@ -24,6 +24,7 @@ EVENT_TYPES = [
     ("correction", "Correction by hand"),
     ("contact_permission", "Contact permission changed"),
     ("register", "Delinquent register"),
+    ("litigation", "Litigation"),
     ("other", "Other"),
 ]
 

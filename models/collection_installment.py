@@ -92,6 +92,13 @@ class CollectionInstallment(models.Model):
         "date of the debt it refinanced (the rest of the plan is due at once).",
     )
     kind_internal = fields.Boolean(compute="_compute_kind_internal")
+    kind = fields.Selection(
+        [("debt", "Debt"), ("legal_cost", "Legal cost")],
+        required=True,
+        default="debt",
+        help="Legal costs and fees charged to the debtor in litigation are paid before or after the debt, as the "
+        "company chooses.",
+    )
 
     _sql_constraints = [
         ("move_line_uniq", "unique(move_line_id)", "A receivable line can be followed by one installment only."),
@@ -161,6 +168,14 @@ class CollectionInstallment(models.Model):
                 inst.date_aging = inst.date_due
 
     @api.depends("portfolio_id.kind")
+    def _allocation_rank(self):
+        """0 is paid first: legal costs before the debt, or after it."""
+        self.ensure_one()
+        first = self.company_id.collection_legal_costs_first
+        if self.kind == "legal_cost":
+            return 0 if first else 2
+        return 1
+
     def _compute_kind_internal(self):
         for inst in self:
             inst.kind_internal = inst.portfolio_id.kind == "internal"

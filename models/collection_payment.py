@@ -132,6 +132,16 @@ class CollectionPayment(models.Model):
         copy=False,
         help="Commission earned on the money applied to the debt.",
     )
+    lawyer_id = fields.Many2one(
+        "res.partner", string="Lawyer", readonly=True, copy=False, help="The case was in litigation with this lawyer."
+    )
+    lawyer_fee_amount = fields.Monetary(
+        "Lawyer's Fee",
+        currency_field="case_currency_id",
+        readonly=True,
+        copy=False,
+        help="The lawyer's percentage of the money collected while the case was in litigation.",
+    )
     date_posted = fields.Datetime(readonly=True, copy=False)
     date_cancelled = fields.Datetime(readonly=True, copy=False)
     cancel_reason = fields.Char(readonly=True, copy=False)
@@ -285,8 +295,11 @@ class CollectionPayment(models.Model):
                 (inst.id, chosen[inst.id]) for inst in targets.sorted(lambda i: (i.date_due, i.id)) if inst.id in chosen
             ]
         else:
+            # legal costs go first or last, by the company's choice; then oldest due first
             planned, _left = allocation.oldest_first(
-                amount, [(inst.id, inst.date_due, balances[inst.id]) for inst in targets], rounding
+                amount,
+                [(inst.id, (inst._allocation_rank(), inst.date_due), balances[inst.id]) for inst in targets],
+                rounding,
             )
         allocated = currency.round(sum(part for _key, part in planned))
         excess = currency.round(amount - allocated)
@@ -326,6 +339,7 @@ class CollectionPayment(models.Model):
             Command.create({"installment_id": key, "amount": part}) for key, part in planned
         ]
         rate = case.portfolio_id.commission_rate
+        lawyer = case.sudo().lawyer_id
         self.write(
             {
                 "state": "posted",
@@ -334,6 +348,8 @@ class CollectionPayment(models.Model):
                 "amount_credit": max(excess, 0.0),
                 "commission_rate": rate,
                 "commission_amount": currency.round(allocated * rate / 100.0),
+                "lawyer_id": lawyer.id,
+                "lawyer_fee_amount": currency.round(allocated * lawyer.collection_lawyer_fee_rate / 100.0),
             }
         )
         self.env["collection.event"]._log(

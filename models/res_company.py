@@ -71,6 +71,11 @@ class ResCompany(models.Model):
         help="A debtor leaves the register once this many installments of a payment agreement are paid; 0: only "
         "when the case is paid or closed.",
     )
+    collection_legal_costs_first = fields.Boolean(
+        "Legal Costs Paid First",
+        default=True,
+        help="A payment of a case in litigation pays its legal costs before the debt (else after it).",
+    )
     collection_journal_cash_id = fields.Many2one(
         "account.journal",
         string="Journal for Cash Collections",

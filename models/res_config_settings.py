@@ -17,6 +17,7 @@ class ResConfigSettings(models.TransientModel):
     collection_register_exit_installments = fields.Integer(
         related="company_id.collection_register_exit_installments", readonly=False
     )
+    collection_legal_costs_first = fields.Boolean(related="company_id.collection_legal_costs_first", readonly=False)
     collection_score_high = fields.Float(related="company_id.collection_score_high", readonly=False)
     collection_score_medium = fields.Float(related="company_id.collection_score_medium", readonly=False)
     collection_payment_instructions = fields.Text(related="company_id.collection_payment_instructions", readonly=False)

@@ -43,6 +43,18 @@ class ResPartner(models.Model):
         groups=FIGURE_GROUPS,
         help="Whether the debtor is in the delinquent register, or was given its pre-notice.",
     )
+    collection_is_lawyer = fields.Boolean(
+        "Lawyer / Law Firm",
+        groups=COLLECTION_GROUPS,
+        help="Cases can be handed over to this partner for litigation; their users in the Collections / Lawyer group "
+        "see those cases only.",
+    )
+    collection_lawyer_fee_rate = fields.Float(
+        "Lawyer's Fee (%)",
+        digits=(5, 2),
+        groups=COLLECTION_GROUPS,
+        help="The lawyer's percentage of what is collected on the cases in litigation with them.",
+    )
     collection_other_phones = fields.Char(
         "Other Phones",
         groups=COLLECTION_GROUPS,
@@ -114,6 +126,12 @@ class ResPartner(models.Model):
             partner.collection_case_count = counts.get(key, 0)
             partner.collection_amount_open = amounts.get(key, 0.0)
             partner.collection_currency_id = company.currency_id
+
+    def _collection_lawyer_users(self):
+        """The users who work the cases handed to this lawyer or law firm:
+        its own users and its contacts', in the Lawyer group."""
+        partners = (self | self.child_ids).sudo()
+        return partners.user_ids.filtered(lambda user: user.has_group("debt_collection.group_collection_lawyer"))
 
     @api.depends("collection_register_ids.state")
     @api.depends_context("allowed_company_ids")

@@ -17,6 +17,7 @@ from . import test_import_chunks
 from . import test_import_robustness
 from . import test_interaction
 from . import test_invoice_sync
+from . import test_litigation
 from . import test_national_id
 from . import test_payment
 from . import test_payment_concurrency

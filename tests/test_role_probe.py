@@ -252,6 +252,12 @@ class TestRoleProbe(CollectionCommon):
         cls.targets.update(
             {
                 "collection.register": register,
+                "collection.legal.action": env["collection.legal.action"].create(
+                    {"case_id": case.id, "name": "Probe filing"}
+                ),
+                "collection.case.legal": env["collection.case.legal"].create(
+                    {"case_ids": [Command.set(case.ids)], "action": "return", "reason": "probe"}
+                ),
                 "collection.register.layout": layout,
                 "collection.register.layout.line": layout.line_ids,
                 "collection.register.manual": env["collection.register.manual"].create(

@@ -1,4 +1,5 @@
 from . import collection_case_close
+from . import collection_case_legal
 from . import collection_case_reassign
 from . import collection_case_step_postpone
 from . import collection_contact_refusal
