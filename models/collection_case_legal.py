@@ -31,8 +31,8 @@ class CollectionLegalAction(models.Model):
     note = fields.Text()
     user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user, readonly=True)
 
-    def unlink(self):
-        self.check_access("unlink")
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(_("The legal actions log keeps every action: correct it with a new one."))
 
 
@@ -41,7 +41,6 @@ class CollectionCase(models.Model):
 
     lawyer_id = fields.Many2one(
         "res.partner",
-        string="Lawyer",
         readonly=True,
         index="btree_not_null",
         copy=False,

@@ -94,7 +94,6 @@ class CollectionInstallment(models.Model):
     kind_internal = fields.Boolean(compute="_compute_kind_internal")
     kind = fields.Selection(
         [("debt", "Debt"), ("legal_cost", "Legal cost")],
-        required=True,
         default="debt",
         help="Legal costs and fees charged to the debtor in litigation are paid before or after the debt, as the "
         "company chooses.",
@@ -168,6 +167,12 @@ class CollectionInstallment(models.Model):
                 inst.date_aging = inst.date_due
 
     @api.depends("portfolio_id.kind")
+    def init(self):
+        result = super().init()
+        # installments written in bulk (file import, invoice sync) are debts
+        self.env.cr.execute(SQL("ALTER TABLE collection_installment ALTER COLUMN kind SET DEFAULT 'debt'"))
+        return result
+
     def _allocation_rank(self):
         """0 is paid first: legal costs before the debt, or after it."""
         self.ensure_one()

@@ -133,7 +133,7 @@ class CollectionPayment(models.Model):
         help="Commission earned on the money applied to the debt.",
     )
     lawyer_id = fields.Many2one(
-        "res.partner", string="Lawyer", readonly=True, copy=False, help="The case was in litigation with this lawyer."
+        "res.partner", readonly=True, copy=False, help="The case was in litigation with this lawyer."
     )
     lawyer_fee_amount = fields.Monetary(
         "Lawyer's Fee",

@@ -133,8 +133,8 @@ class CollectionRegister(models.Model):
         )
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
-    def unlink(self):
-        self.check_access("unlink")
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
         raise UserError(_("The delinquent register keeps every entry: entries cannot be deleted."))
 
     # ------------------------------------------------------------------

@@ -114,6 +114,41 @@ class TestRegister(CollectionCommon):
         self._daily(22)
         self.assertEqual((entry.state, entry.exit_reason), ("exited", "paid"))
 
+    def test_agreement_kept_for_two_installments_takes_the_debtor_out(self):
+        case = self._case(self._debtor("Hilda Plan", email="hilda@example.com"), self.collector_a,
+                          installments=((-60, 600.0),))  # fmt: skip
+        self._daily()
+        self._daily(20)
+        entry = self._entry(case)
+        self.assertEqual(entry.state, "entered")
+        with self._at(21):
+            agreement = (
+                self.env["collection.agreement"]
+                .with_user(self.collector_a)
+                .create(
+                    {
+                        "case_id": case.id,
+                        "replaced_installment_ids": [Command.set(case.installment_ids.ids)],
+                        "installment_count": 3,
+                        "first_due_date": self.today + timedelta(days=25),
+                    }
+                )
+            )
+            agreement.action_submit()
+            self.assertEqual(agreement.state, "active")
+            first = agreement.installment_ids.sorted("date_due")[0]
+            self.env["collection.payment"].create({"case_id": case.id, "amount": first.amount}).action_post()
+        self._daily(22)
+        self.assertEqual(entry.state, "entered", "one installment kept is not enough")
+        with self._at(23):
+            second = agreement.installment_ids.sorted("date_due")[1]
+            self.env["collection.payment"].create({"case_id": case.id, "amount": second.amount}).action_post()
+        self._daily(23)
+        self.assertEqual((entry.state, entry.exit_reason), ("exited", "agreement"))
+        # the open agreement keeps the debtor out: no new notice
+        self._daily(24)
+        self.assertEqual(self.Register.search_count([("case_id", "=", case.id)]), 1)
+
     def test_notice_letter_when_no_email_and_paid_before_entry(self):
         case = self._case(self._debtor("Elsa Sin Correo"), self.collector_a, installments=((-45, 700.0),))
         self._daily()

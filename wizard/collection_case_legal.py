@@ -25,7 +25,7 @@ class CollectionCaseLegal(models.TransientModel):
         required=True,
         default="handover",
     )
-    lawyer_id = fields.Many2one("res.partner", string="Lawyer", domain="[('collection_is_lawyer', '=', True)]")
+    lawyer_id = fields.Many2one("res.partner", domain="[('collection_is_lawyer', '=', True)]")
     currency_id = fields.Many2one("res.currency", compute="_compute_currency_id")
     amount = fields.Monetary()
     description = fields.Char(default=lambda self: _("Legal costs"))
