@@ -8,7 +8,7 @@
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "sms", "contacts", "phone_validation", "resource"],
+    "depends": ["account", "mail", "sms", "portal", "contacts", "phone_validation", "resource"],
     "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words"]},
     "data": [
         "security/debt_collection_groups.xml",
@@ -48,6 +48,7 @@
         "views/collection_strategy_views.xml",
         "views/collection_register_views.xml",
         "views/collection_case_legal_views.xml",
+        "views/portal_templates.xml",
         "report/collection_register_reports.xml",
         "wizard/collection_distribute_views.xml",
         "report/collection_team_overview_views.xml",

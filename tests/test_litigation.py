@@ -5,6 +5,7 @@ outcomes and the return to the collector."""
 import xmlrpc.client
 
 from odoo import Command
+from odoo import http
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase
@@ -128,3 +129,52 @@ class TestLitigation(CollectionCommon, HttpCase):
         rpc.execute_kw(db, uid, "dc_lawyer", "collection.case", "write", [self.case.ids, {"legal_court": "Juzgado 3"}])
         self.case.invalidate_recordset()
         self.assertEqual(self.case.legal_court, "Juzgado 3")
+
+
+@tagged("post_install", "-at_install")
+class TestLitigationPortal(CollectionCommon, HttpCase):
+    """A law firm's lawyer without an internal user works its cases on the
+    portal, and only those."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.firm = cls.env["res.partner"].create(
+            {"name": "Bufete Portal", "is_company": True, "collection_is_lawyer": True}
+        )
+        cls.portal_lawyer = new_test_user(
+            cls.env, "dc_portal_lawyer", "base.group_portal", {"no_reset_password": True}, name="Paula Portal"
+        )
+        cls.portal_lawyer.partner_id.parent_id = cls.firm
+        cls.case = cls._case(cls._debtor("Portal Litigio"), cls.collector_a, installments=((-90, 700.0),))
+        cls.other = cls._case(cls._debtor("Otro Litigio"), cls.collector_b, installments=((-90, 300.0),))
+        cls.case.with_user(cls.supervisor)._hand_to_lawyer(cls.firm, "portal")
+        other_firm = cls.env["res.partner"].create({"name": "Another firm", "collection_is_lawyer": True})
+        cls.other.with_user(cls.supervisor)._hand_to_lawyer(other_firm, "portal")
+
+    def test_portal_lawyer_sees_and_records_only_their_firms_cases(self):
+        self.authenticate("dc_portal_lawyer", "dc_portal_lawyer")
+        page = self.url_open("/my/litigation")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn(self.case.name, page.text)
+        self.assertNotIn(self.other.name, page.text)
+        self.assertEqual(self.url_open(f"/my/litigation/{self.other.id}").status_code, 404)
+        detail = self.url_open(f"/my/litigation/{self.case.id}")
+        self.assertIn("Portal Litigio", detail.text)
+        response = self.url_open(
+            f"/my/litigation/{self.case.id}",
+            data={
+                "csrf_token": http.Request.csrf_token(self),
+                "legal_court": "Juzgado 5 Civil",
+                "legal_file_number": "2026-777",
+                "legal_filing_date": "2026-11-02",
+                "action_name": "Demand filed",
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        self.case.invalidate_recordset()
+        self.assertEqual((self.case.legal_court, self.case.legal_file_number), ("Juzgado 5 Civil", "2026-777"))
+        self.assertIn("Demand filed", self.case.legal_action_ids.mapped("name"))
+        # no direct access to the models
+        with self.assertRaises(AccessError):
+            self.case.with_user(self.portal_lawyer).read(["name"])
