@@ -98,22 +98,23 @@ class CollectionCaseStep(models.Model):
         if self.case_id - mine:
             raise AccessError(_("Only the collector of a case or a supervisor decides on its proposed actions."))
 
-    def _pending(self, states=("proposed",)):
-        steps = self.filtered(lambda step: step.state in states)
+    def _waiting_for_decision(self):
+        """The steps a person may still confirm, postpone or skip."""
+        steps = self.filtered(lambda step: step.state in ("proposed", "postponed"))
         if not steps:
             raise UserError(_("None of the selected steps is waiting for a decision."))
         return steps
 
     def action_confirm(self):
         self._check_may_decide()
-        steps = self._pending(("proposed", "postponed")).sudo()
+        steps = self._waiting_for_decision().sudo()
         steps.write({"done_by_id": self.env.uid})
         steps._execute(confirmed=True)
         return self._decision_feedback(steps)
 
     def action_skip(self):
         self._check_may_decide()
-        steps = self._pending(("proposed", "postponed")).sudo()
+        steps = self._waiting_for_decision().sudo()
         steps.write(
             {
                 "state": "skipped",
@@ -126,7 +127,7 @@ class CollectionCaseStep(models.Model):
 
     def action_postpone(self):
         self._check_may_decide()
-        steps = self._pending(("proposed", "postponed"))
+        steps = self._waiting_for_decision()
         return {
             "type": "ir.actions.act_window",
             "res_model": "collection.case.step.postpone",
@@ -138,7 +139,7 @@ class CollectionCaseStep(models.Model):
 
     def _postpone(self, when, note=False):
         self._check_may_decide()
-        steps = self._pending(("proposed", "postponed")).sudo()
+        steps = self._waiting_for_decision().sudo()
         steps.write(
             {
                 "date_planned": when,
@@ -237,6 +238,15 @@ class CollectionCaseStep(models.Model):
             result[step.id] = data
         return result
 
+    def _by_target(self, frozen, key, model):
+        """[(record of ``model`` named by the frozen step's ``key``, steps)]:
+        an empty record when the step names none or it no longer exists."""
+        Model = self.env[model]
+        return [
+            (Model.browse(target_id).exists() if target_id else Model, group)
+            for target_id, group in self.grouped(lambda step: frozen[step.id].get(key)).items()
+        ]
+
     def _done(self, now, **vals):
         self.write(dict(vals, state="done", date_done=now, reason=False))
 
@@ -274,9 +284,7 @@ class CollectionCaseStep(models.Model):
         no_address = steps.filtered(lambda step: not step.case_id.partner_id.email)
         no_address._skip(now, _("The debtor has no e-mail address."))
         steps -= no_address
-        Template = self.env["mail.template"]
-        for template_id, group in steps.grouped(lambda step: frozen[step.id].get("mail_template_id")).items():
-            template = Template.browse(template_id).exists() if template_id else Template
+        for template, group in steps._by_target(frozen, "mail_template_id", "mail.template"):
             if not template:
                 group._fail(now, _("The step has no e-mail template."))
                 continue
@@ -315,9 +323,7 @@ class CollectionCaseStep(models.Model):
         no_number._skip(now, _("The debtor has no valid mobile number."))
         steps -= no_number
         Sms = self.env["sms.sms"].sudo()
-        Template = self.env["sms.template"]
-        for template_id, group in steps.grouped(lambda step: frozen[step.id].get("sms_template_id")).items():
-            template = Template.browse(template_id).exists() if template_id else Template
+        for template, group in steps._by_target(frozen, "sms_template_id", "sms.template"):
             if not template:
                 group._fail(now, _("The step has no SMS template."))
                 continue
@@ -405,9 +411,7 @@ class CollectionCaseStep(models.Model):
             step._done(now, activity_id=activity.id)
 
     def _run_stage(self, now, frozen):
-        Stage = self.env["collection.stage"]
-        for stage_id, group in self.grouped(lambda step: frozen[step.id].get("stage_id")).items():
-            stage = Stage.browse(stage_id).exists() if stage_id else Stage
+        for stage, group in self._by_target(frozen, "stage_id", "collection.stage"):
             if not stage:
                 group._fail(now, _("The step has no stage."))
                 continue
@@ -415,9 +419,7 @@ class CollectionCaseStep(models.Model):
             group._done(now)
 
     def _run_queue(self, now, frozen):
-        Team = self.env["collection.team"]
-        for team_id, group in self.grouped(lambda step: frozen[step.id].get("team_id")).items():
-            team = Team.browse(team_id).exists() if team_id else Team
+        for team, group in self._by_target(frozen, "team_id", "collection.team"):
             if not team:
                 group._fail(now, _("The step has no queue."))
                 continue
@@ -425,13 +427,8 @@ class CollectionCaseStep(models.Model):
             group._done(now)
 
     def _run_legal(self, now, frozen):
-        cases = self.case_id
-        stages = self.env["collection.stage"].sudo().search([("code", "=", "litigation")])
-        for company, company_cases in cases.grouped("company_id").items():
-            stage = (
-                stages.filtered(lambda s, c=company: s.company_id == c)[:1]
-                or stages.filtered(lambda s: not s.company_id)[:1]
-            )
+        for company_cases in self.case_id.grouped("company_id").values():
+            stage = company_cases[0]._litigation_stage()
             if not stage:
                 self.filtered(lambda step, cc=company_cases: step.case_id in cc)._fail(
                     now, _("There is no litigation stage.")

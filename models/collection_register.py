@@ -188,14 +188,22 @@ class CollectionRegister(models.Model):
         entry is withdrawn), or a payment agreement kept for the company's
         number of installments."""
         today = fields.Date.context_today(self)
-        open_entries = self.sudo().search([("state", "in", OPEN_REGISTER_STATES)])
-        closed = open_entries.filtered(lambda entry: entry.case_id.state != "open")
-        for entry in closed:
-            reason = "paid" if entry.case_id.close_reason == "paid" else "closed"
-            entry._exit(reason, today)
-        kept = (open_entries - closed)._agreement_kept()
-        for entry in kept:
-            entry._exit("agreement", today)
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT r.id, c.state = 'open', c.close_reason = 'paid'
+                  FROM collection_register r JOIN collection_case c ON c.id = r.case_id
+                 WHERE r.state IN ('notice', 'entered')
+                """
+            )
+        )
+        rows = self.env.cr.fetchall()
+        Register = self.sudo()
+        Register.browse([entry for entry, is_open, paid in rows if not is_open and paid])._exit("paid", today)
+        Register.browse([entry for entry, is_open, paid in rows if not is_open and not paid])._exit("closed", today)
+        still_open = Register.browse([entry for entry, is_open, _paid in rows if is_open])
+        still_open._agreement_kept()._exit("agreement", today)
 
     def _agreement_kept(self):
         """The entries whose case runs or completed a payment agreement with
@@ -224,6 +232,7 @@ class CollectionRegister(models.Model):
         return self.browse([row[0] for row in self.env.cr.fetchall()])
 
     def _exit(self, reason, day, note=False):
+        reasons = dict(self._fields["exit_reason"]._description_selection(self.env))
         for entry in self:
             entry.write(
                 {
@@ -233,7 +242,6 @@ class CollectionRegister(models.Model):
                     "note": note or entry.note,
                 }
             )
-            reasons = dict(self._fields["exit_reason"]._description_selection(self.env))
             self.env["collection.event"].sudo()._log(
                 "register",
                 _("%(debtor)s left the delinquent register: %(reason)s.", debtor=entry.partner_id.name,
@@ -327,6 +335,17 @@ class CollectionCase(models.Model):
         for case in self:
             case.register_state = states.get(case.id, False)
 
+    def _register_entry_vals(self, origin):
+        """What a new register entry records of its case."""
+        self.ensure_one()
+        return {
+            "partner_id": self.partner_id.id,
+            "case_id": self.id,
+            "user_id": self.user_id.id,
+            "contract_ref": self.installment_ids[:1].contract_ref,
+            "origin": origin,
+        }
+
     def _register_notice(self, origin, note=False):
         """Open a register entry in the pre-notice state for each case: the
         notice is e-mailed to a debtor with an address (sent: the notice
@@ -366,19 +385,15 @@ class CollectionCase(models.Model):
             emailed = case in by_email and bool(template)
             notice_days = case.company_id.collection_register_notice_days
             vals_list.append(
-                {
-                    "partner_id": case.partner_id.id,
-                    "case_id": case.id,
-                    "user_id": case.user_id.id,
-                    "contract_ref": case.installment_ids[:1].contract_ref,
-                    "amount": case.amount_overdue,
-                    "days_overdue": case.days_overdue,
-                    "date_notice": today if emailed else False,
-                    "date_entry_planned": today + timedelta(days=notice_days) if emailed else False,
-                    "origin": origin,
-                    "note": note,
-                    "notice_step_id": letter_of.get(case.id),
-                }
+                dict(
+                    case._register_entry_vals(origin),
+                    amount=case.amount_overdue,
+                    days_overdue=case.days_overdue,
+                    date_notice=today if emailed else False,
+                    date_entry_planned=today + timedelta(days=notice_days) if emailed else False,
+                    note=note,
+                    notice_step_id=letter_of.get(case.id),
+                )
             )
         entries = Register.create(vals_list)
         self.env["collection.event"].sudo()._log(
@@ -410,15 +425,7 @@ class CollectionCase(models.Model):
                     )
                 )
             if not entry:
-                entry = Register.create(
-                    {
-                        "partner_id": case.partner_id.id,
-                        "case_id": case.id,
-                        "user_id": case.user_id.id,
-                        "contract_ref": case.installment_ids[:1].contract_ref,
-                        "origin": "manual",
-                    }
-                )
+                entry = Register.create(case._register_entry_vals("manual"))
             if not notice_over:
                 self.env["collection.event"].sudo()._log(
                     "register",

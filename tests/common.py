@@ -1,3 +1,5 @@
+import subprocess
+import tempfile
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -194,3 +196,12 @@ class CollectionCommon(AccountTestInvoicingCommon):
             .create({"amount": amount, "payment_date": self.today - timedelta(days=days_ago)})
             ._create_payments()
         )
+
+
+def pdf_text(raw):
+    """The text of a PDF, read back with pdftotext, whitespace collapsed."""
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+        pdf.write(raw)
+        pdf.flush()
+        out = subprocess.run(["pdftotext", pdf.name, "-"], capture_output=True, check=True, text=True).stdout
+    return " ".join(out.split())

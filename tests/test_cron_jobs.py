@@ -34,6 +34,7 @@ from ..models.collection_import_job import SYNC_ROW_LIMIT
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
 FOLDER_CRON = "debt_collection.ir_cron_collection_import_folders"
 DAILY_CRON = "debt_collection.ir_cron_collection_daily_refresh"
+DUE_STEPS_CRON = "debt_collection.ir_cron_collection_due_steps"
 JOB_LOGGER = "odoo.addons.debt_collection.models.collection_import_job"
 HEADERS = ["Name", "Customer ref", "Installment number", "Due date", "Amount"]
 
@@ -573,6 +574,42 @@ class TestStrategyCommitted(TestCronJobs):
                 [tuple(case_ids)],
             )
             self.assertEqual(dict(cr.fetchall()), {"done": 4})
+
+    def test_postponed_steps_sent_by_the_hourly_job(self):
+        """A step the contact rules postponed is sent by the hourly cron in
+        its own transaction, once its time has come."""
+        (case_id,) = self._cases(1, 3)
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            cron = env.ref(DUE_STEPS_CRON)
+            self.addCleanup(self._restore_cron, cron.id, cron.nextcall, cron.lastcall)
+            strategy = env["collection.strategy"].browse(self.strategy_id)
+            env["collection.case.step"].create(
+                {
+                    "name": "Reminder",
+                    "case_id": case_id,
+                    "strategy_id": strategy.id,
+                    "version_id": strategy.version_id.id,
+                    "step_id": strategy.step_ids.id,
+                    "action": "email",
+                    "mode": "auto",
+                    "state": "postponed",
+                    "date_planned": fields.Datetime.now() - timedelta(hours=1),
+                }
+            )
+        cron = self._run_cron(DUE_STEPS_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        self.assertEqual(self._mails([case_id]), {case_id: 1})
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT state FROM collection_case_step WHERE case_id = %s", [case_id])
+            self.assertEqual(cr.fetchall(), [("done",)])
+
+    def _restore_cron(self, cron_id, nextcall, lastcall):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = %s, lastcall = %s WHERE id = %s",
+                [nextcall or None, lastcall or None, cron_id],
+            )
 
     def test_next_case_pulled_by_two_connections(self):
         case_ids = self._cases(4, -20)

@@ -7,8 +7,6 @@ import base64
 import csv
 import io
 import shutil
-import subprocess
-import tempfile
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -23,6 +21,7 @@ from odoo.tests import HttpCase
 from odoo.tests import tagged
 
 from .common import CollectionCommon
+from .common import pdf_text
 
 DAY0 = "2026-04-01 15:00:00"
 
@@ -252,13 +251,6 @@ class TestRegisterReports(CollectionCommon, HttpCase):
     """The register report (PDF and XLSX) and a case's dossier, rendered by
     wkhtmltopdf through the test server and read back with pdftotext."""
 
-    def _pdf_text(self, raw):
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
-            pdf.write(raw)
-            pdf.flush()
-            out = subprocess.run(["pdftotext", pdf.name, "-"], capture_output=True, check=True, text=True).stdout
-            return " ".join(out.split())
-
     def test_register_report_and_dossier(self):
         if not shutil.which("pdftotext"):
             self.skipTest("pdftotext (poppler-utils) is needed to read the reports back")
@@ -281,7 +273,7 @@ class TestRegisterReports(CollectionCommon, HttpCase):
         )  # fmt: skip
         Report = self.env["ir.actions.report"].with_context(force_report_rendering=True)
         pdf, _kind = Report._render_qweb_pdf("debt_collection.action_report_collection_register", entries.ids)
-        text = self._pdf_text(pdf)
+        text = pdf_text(pdf)
         self.assertIn("Delinquent register", text)
         self.assertIn("3 entries", text)
         self.assertIn(self.collector_a.name, text)
@@ -300,7 +292,7 @@ class TestRegisterReports(CollectionCommon, HttpCase):
             {"case_id": case.id, "amount": 40.0, "date_promise": self.today + timedelta(days=4)}
         )
         pdf, _kind = Report._render_qweb_pdf("debt_collection.action_report_collection_dossier", case.ids)
-        text = self._pdf_text(pdf)
+        text = pdf_text(pdf)
         self.assertIn(f"Case dossier {case.name}", text)
         self.assertIn("Report Debtor 0", text)
         self.assertIn("Delinquent register: In the register", text)

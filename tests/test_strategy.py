@@ -4,8 +4,6 @@ and a run restarted after a crash sending nothing twice."""
 
 import base64
 import shutil
-import subprocess
-import tempfile
 from datetime import datetime
 from datetime import timedelta
 from unittest.mock import patch
@@ -25,6 +23,7 @@ from odoo.tools import mute_logger
 from ..models import collection_case_daily
 from ..models.collection_strategy import StrategyRunBusy
 from .common import CollectionCommon
+from .common import pdf_text
 
 FROZEN_DAY = "2026-03-10"
 
@@ -432,7 +431,7 @@ class TestStrategyLetters(StrategyCommon, HttpCase):
             batch.with_user(self.collector_a).action_print()
         action = batch.action_print()
         attachment = self.env["ir.attachment"].browse(int(action["url"].split("/")[3].split("?")[0]))
-        text = self._pdf_text(base64.b64decode(attachment.datas))
+        text = pdf_text(base64.b64decode(attachment.datas))
         self.assertIn("Formal demand for payment", text)
         self.assertIn("Pre-legal notice", text)
         self.assertIn("Sara Letter", text)
@@ -441,13 +440,5 @@ class TestStrategyLetters(StrategyCommon, HttpCase):
         self.assertEqual(set(steps.mapped("state")), {"done"})
         archived = first.step_ids.attachment_id
         self.assertEqual((archived.res_model, archived.res_id), ("collection.case", first.id))
-        self.assertIn("Formal demand for payment", self._pdf_text(archived.raw))
-        self.assertNotIn("Tomás Carta", self._pdf_text(archived.raw), "each case keeps its own letter")
-
-    def _pdf_text(self, raw):
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
-            pdf.write(raw)
-            pdf.flush()
-            return " ".join(
-                subprocess.run(["pdftotext", pdf.name, "-"], capture_output=True, check=True, text=True).stdout.split()
-            )
+        self.assertIn("Formal demand for payment", pdf_text(archived.raw))
+        self.assertNotIn("Tomás Carta", pdf_text(archived.raw), "each case keeps its own letter")
