@@ -34,6 +34,8 @@ USER_FIELDS = {
     "keep_credit",
     "name",
 }
+# what a creditor remittance reported about a payment
+REMITTED_FIELDS = {"amount", "currency_id", "date", "case_id", "user_id", "amount_case"}
 
 
 class CollectionPayment(models.Model):
@@ -145,6 +147,22 @@ class CollectionPayment(models.Model):
     date_posted = fields.Datetime(readonly=True, copy=False)
     date_cancelled = fields.Datetime(readonly=True, copy=False)
     cancel_reason = fields.Char(readonly=True, copy=False)
+    remittance_id = fields.Many2one(
+        "collection.remittance",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The creditor remittance that reported this payment; once it is sent the payment is frozen.",
+    )
+    remittance_reversal_pending = fields.Boolean(
+        "Reversal to Report",
+        readonly=True,
+        copy=False,
+        help="Reversed after it was remitted: the next remittance of the portfolio reports it as a negative line.",
+    )
+    remittance_reversal_id = fields.Many2one(
+        "collection.remittance", string="Reversal Reported In", readonly=True, copy=False
+    )
 
     _sql_constraints = [
         ("amount_positive", "CHECK(amount > 0)", "A payment must be for a positive amount."),
@@ -208,6 +226,15 @@ class CollectionPayment(models.Model):
             frozen = set(vals) - {"note", "message_main_attachment_id"}
             if frozen and self.filtered(lambda p: p.state != "draft"):
                 raise UserError(_("A posted or cancelled payment cannot be changed; cancel it and record a new one."))
+        # what the creditor was told stays as told, whoever asks (superuser included)
+        remitted = REMITTED_FIELDS & set(vals) and self.filtered("remittance_id")
+        if remitted:
+            raise UserError(
+                _(
+                    "The payment %s was remitted to the creditor: its amount, date, case and collector cannot change.",
+                    ", ".join(remitted.mapped("name")),
+                )
+            )
         return super().write(vals)
 
     def copy(self, default=None):
@@ -523,11 +550,60 @@ class CollectionPayment(models.Model):
             payment.check_access("write")
             if payment.state == "posted" and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
                 raise AccessError(_("Only a collection supervisor can cancel a posted payment."))
+            payment._check_not_remitted()
             payment.sudo()._cancel(reason)
+        return True
+
+    def _check_not_remitted(self):
+        for payment in self:
+            if payment.sudo().remittance_id.state == "sent":
+                raise UserError(
+                    _(
+                        "The payment %(name)s was remitted to the creditor in %(remittance)s and cannot be cancelled. "
+                        "A supervisor can reverse it instead (Reverse Remitted Payment); the next remittance "
+                        "reports the reversal.",
+                        name=payment.name,
+                        remittance=payment.sudo().remittance_id.name,
+                    )
+                )
+
+    def action_reverse_remitted(self):
+        """Cancel payments already remitted to the creditor, through the
+        normal cancel path (installments and accounting reversed the same
+        way), and flag them so the next remittance of their portfolio reports
+        them as negative lines. Supervisors only, with a reason given in the
+        ``cancel_reason`` context key (as for ``action_cancel``)."""
+        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise AccessError(_("Only a collection supervisor can reverse a remitted payment."))
+        self.check_access("write")
+        reason = (self.env.context.get("cancel_reason") or "").strip()
+        if not reason:
+            raise UserError(_("Give the reason for reversing a payment the creditor was told about."))
+        for payment in self:
+            remittance = payment.sudo().remittance_id
+            if payment.state != "posted" or remittance.state != "sent":
+                raise UserError(_("Only posted payments remitted in a sent remittance are reversed: %s.", payment.name))
+            payment.sudo().with_context(collection_remittance_reversal=True)._cancel(reason)
+            payment.sudo().remittance_reversal_pending = True
+            self.env["collection.event"]._log(
+                "correction",
+                _(
+                    "Payment %(name)s of %(amount)s, remitted in %(remittance)s, reversed: %(reason)s. The next "
+                    "remittance reports it.",
+                    name=payment.name,
+                    amount=payment.currency_id.format(payment.amount),
+                    remittance=remittance.name,
+                    reason=reason,
+                ),
+                cases=payment.case_id,
+                payload={"payment_id": payment.id, "remittance_id": remittance.id},
+            )
         return True
 
     def _cancel(self, reason):
         self.ensure_one()
+        if not self.env.context.get("collection_remittance_reversal"):
+            self._check_not_remitted()
         posted = self.state == "posted"
         case = self.case_id
         currency = case.currency_id

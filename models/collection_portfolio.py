@@ -51,7 +51,18 @@ class CollectionPortfolio(models.Model):
     currency_id = fields.Many2one(
         "res.currency", required=True, default=lambda self: self.env.company.currency_id, tracking=True
     )
-    commission_rate = fields.Float("Commission (%)", digits=(5, 2), tracking=True)
+    commission_rate = fields.Float(
+        "Commission (%)",
+        digits=(5, 2),
+        tracking=True,
+        help="The agency's commission when no agency commission rule of the portfolio matches a payment.",
+    )
+    commission_rule_ids = fields.One2many(
+        "collection.commission.rule",
+        "portfolio_id",
+        string="Commission Rules",
+        help="Agency and collector rates by days overdue at collection, optionally per collector.",
+    )
     max_annual_rate = fields.Float(
         "Maximum Annual Rate (%)",
         digits=(6, 3),
