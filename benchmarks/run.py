@@ -32,6 +32,12 @@ Scenarios:
   P5  one page (40 cards) of a collector's work-list kanban: queries and
       server milliseconds for a collector holding every case of the world vs
       one holding 1 000 (the count must not grow with the data).
+  P9  the managers' reports and KPIs over the world with a year of history
+      (payments, contacts, month-end snapshots): portfolio summary, collector
+      effectiveness, the KPI pivot (DSO, CEI, kept and right-party rates by
+      portfolio and month) and the roll-rate pivot, each vs the plain SQL of
+      the same figures (target: each under 2 s); and the daily run's
+      snapshot of the month.
   P6  the aging pivot (Aging Analysis ``_read_group`` by bucket and
       portfolio) over every open installment vs the plain SQL GROUP BY.
   P7  contact-rule check per call (debtor's policy, history and time
@@ -75,9 +81,11 @@ from datetime import datetime
 from datetime import timedelta
 
 import psycopg2
+from dateutil.relativedelta import relativedelta
 
 import odoo
 from odoo import Command
+from odoo import fields
 from odoo.tools import SQL
 
 from odoo.addons.debt_collection.tools import aging
@@ -86,7 +94,7 @@ from odoo.addons.debt_collection.tools import scoring
 from odoo.addons.debt_collection.tools import work_list
 from odoo.addons.debt_collection.tools import zones as zone_tools
 
-DEFAULT_SCENARIOS = "P1,P2,P3,P4,P5,P6,P7,P8"
+DEFAULT_SCENARIOS = "P1,P2,P3,P4,P5,P6,P7,P8,P9"
 SIZE = float(os.environ.get("DC_BENCH_SIZE", "0.01"))
 SEED = int(os.environ.get("DC_BENCH_SEED", "42"))
 SCENARIOS = [s.strip().upper() for s in os.environ.get("DC_BENCH_SCENARIOS", DEFAULT_SCENARIOS).split(",") if s.strip()]
@@ -1386,6 +1394,200 @@ def scenario_p7():
     report("P7", "contact-rule check, p95 ms (vs pure function)", p95, pure[int(len(pure) * 0.95) - 1], "ms", False)
 
 
+def _p9_history():
+    """A year of collection work in the world, written in SQL: a posted
+    payment on one case in three (dated over the last 12 months), six
+    contacts per case over the last 90 days (a fifth of them right-party),
+    and month-end snapshots of the last 11 months (the cases of today, their
+    buckets moved back by the months gone, fewer the further back), then the
+    KPIs and roll rates of each month."""
+    today = fields.Date.context_today(env.user)
+    results = {r.code: r for r in env["collection.result"].search([])}
+    call = env.ref("debt_collection.collection_channel_call")
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO collection_payment
+                   (name, case_id, partner_id, company_id, portfolio_id, currency_id, date, amount, amount_case,
+                    amount_allocated, method, user_id, state, allocation_mode, commission_rate, commission_amount,
+                    create_uid, create_date, write_uid, write_date)
+            SELECT 'BENCH/' || c.id, c.id, c.partner_id, c.company_id, c.portfolio_id, c.currency_id,
+                   %(today)s::date - (c.id %% 360), ROUND(c.amount_total * 0.2, 2), ROUND(c.amount_total * 0.2, 2),
+                   ROUND(c.amount_total * 0.2, 2), 'transfer', COALESCE(c.user_id, %(uid)s), 'posted', 'auto', 0, 0,
+                   %(uid)s, NOW(), %(uid)s, NOW()
+              FROM collection_case c
+             WHERE c.id %% 3 = 0
+            """,
+            today=today,
+            uid=env.uid,
+        )
+    )
+    env.cr.execute(
+        SQL(
+            """
+            INSERT INTO collection_interaction
+                   (case_id, partner_id, company_id, portfolio_id, user_id, channel_id, channel_code, direction,
+                    date_start, date_end, duration, result_id, is_conversation, voided,
+                    create_uid, create_date, write_uid, write_date)
+            SELECT c.id, c.partner_id, c.company_id, c.portfolio_id, COALESCE(c.user_id, %(uid)s), %(call)s, 'call',
+                   'outbound', %(today)s::timestamp - make_interval(days => (c.id * n) %% 90, hours => n),
+                   %(today)s::timestamp - make_interval(days => (c.id * n) %% 90, hours => n) + interval '2 minutes',
+                   2.0, CASE WHEN (c.id + n) %% 5 = 0 THEN %(contacted)s ELSE %(no_answer)s END,
+                   (c.id + n) %% 5 = 0, FALSE, %(uid)s, NOW(), %(uid)s, NOW()
+              FROM collection_case c, generate_series(1, 6) AS n
+            """,
+            today=today,
+            uid=env.uid,
+            call=call.id,
+            contacted=results["CONTACTED"].id,
+            no_answer=results["NO_ANSWER"].id,
+        )
+    )
+    env.invalidate_all()
+    t0 = time.perf_counter()
+    env["collection.case.snapshot"]._take(today)
+    take_s = time.perf_counter() - t0
+    month = today.replace(day=1)
+    buckets = [key for key, _label, _low, _high in aging.AGING_BUCKETS]
+    for back in range(1, 12):
+        env.cr.execute(
+            SQL(
+                """
+                INSERT INTO collection_case_snapshot
+                       (month, date_snapshot, case_id, company_id, portfolio_id, team_id, user_id, currency_id,
+                        state, aging_bucket, days_overdue, amount_residual, amount_overdue,
+                        amount_residual_company, amount_overdue_company)
+                SELECT %(past)s, %(past)s, s.case_id, s.company_id, s.portfolio_id, s.team_id, s.user_id,
+                       s.currency_id, 'open',
+                       (%(buckets)s::varchar[])[GREATEST(array_position(%(buckets)s::varchar[],
+                                                                        s.aging_bucket::varchar) - %(back)s, 1)],
+                       GREATEST(s.days_overdue - 30 * %(back)s, 0), s.amount_residual, s.amount_overdue,
+                       s.amount_residual_company, s.amount_overdue_company
+                  FROM collection_case_snapshot s
+                 WHERE s.month = %(month)s AND s.state = 'open' AND s.case_id %% 12 >= %(back)s
+                """,
+                past=month - relativedelta(months=back),
+                month=month,
+                back=back,
+                buckets=buckets,
+            )
+        )
+    for back in range(11, 0, -1):
+        past = month - relativedelta(months=back)
+        env["collection.kpi.month"]._refresh(past)
+        env["collection.kpi.roll"]._refresh(past)
+    env.cr.execute(SQL("ANALYZE collection_payment, collection_interaction, collection_case_snapshot"))
+    env.cr.execute(SQL("SELECT COUNT(*) FROM collection_case_snapshot"))
+    (snapshots,) = env.cr.fetchone()
+    env.invalidate_all()
+    return take_s, snapshots
+
+
+def scenario_p9():
+    """Managers' reports and KPIs over the whole world, as a collections
+    manager: the portfolio summary and the collector effectiveness of the
+    last 30 days (``collection.report``), the KPI pivot (DSO, CEI, kept and
+    right-party rates by portfolio and month over a year of snapshots) and
+    the roll-rate pivot, each vs the plain SQL of the same figures. Also the
+    time the daily run spends taking the month's snapshot and KPIs."""
+    world()
+    take_s, snapshots = _p9_history()
+    manager = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Bench Manager 9",
+                "login": "bench.manager9",
+                "groups_id": [Command.set(env.ref("debt_collection.group_collection_manager").ids)],
+            }
+        )
+    )
+    today = fields.Date.context_today(env.user)
+    filters = {"date_from": today - timedelta(days=30), "date_to": today, "company_ids": env.company.ids}
+    Report = env["collection.report"].with_user(manager)
+    Kpi = env["collection.kpi.month"].with_user(manager)
+    Roll = env["collection.kpi.roll"].with_user(manager)
+
+    def timed(function, rounds=3):
+        function()  # warm
+        timings = []
+        for _i in range(rounds):
+            env.invalidate_all()
+            t0 = time.perf_counter()
+            function()
+            timings.append((time.perf_counter() - t0) * 1000.0)
+        return sorted(timings)[rounds // 2]
+
+    def sql(query):
+        def run():
+            env.cr.execute(query)
+            return env.cr.fetchall()
+
+        return run
+
+    date_from = filters["date_from"]
+    summary_sql = sql(
+        SQL(
+            """
+            SELECT c.portfolio_id, COUNT(*) FILTER (WHERE c.state = 'open'), SUM(c.amount_total),
+                   SUM(c.amount_residual_company) FILTER (WHERE c.state = 'open'),
+                   (SELECT SUM(p.amount_allocated) FROM collection_payment p
+                     WHERE p.portfolio_id = c.portfolio_id AND p.state = 'posted' AND p.date >= %s)
+              FROM collection_case c GROUP BY 1
+            """,
+            date_from,
+        )
+    )
+    effect_sql = sql(
+        SQL(
+            """
+            SELECT i.user_id, COUNT(*), COUNT(*) FILTER (WHERE i.is_conversation)
+              FROM collection_interaction i
+             WHERE i.date_start >= %s AND i.voided IS NOT TRUE GROUP BY 1
+            """,
+            date_from,
+        )
+    )
+    kpi_sql = sql(
+        SQL(
+            """
+            SELECT portfolio_id, date_trunc('month', month), SUM(ar_begin), SUM(placed), SUM(ar_end),
+                   SUM(ar_end_current), SUM(promise_kept_count), SUM(promise_judged_count), SUM(rpc_count),
+                   SUM(attempt_count)
+              FROM collection_kpi_month GROUP BY 1, 2
+            """
+        )
+    )
+    roll_sql = sql(
+        SQL(
+            "SELECT bucket_from, date_trunc('month', month), SUM(amount), SUM(amount_rolled) "
+            "FROM collection_kpi_roll GROUP BY 1, 2"
+        )
+    )
+    measures = ["dso:avg", "best_dso:avg", "add_days:avg", "cei:avg", "kept_rate:avg", "rpc_rate:avg"]
+    figures = [
+        ("portfolio summary (30 days)", lambda: Report._portfolio_summary(filters), summary_sql),
+        ("collector effectiveness (30 days)", lambda: Report._effectiveness(filters), effect_sql),
+        (
+            "KPI pivot by portfolio x month",
+            lambda: Kpi.read_group([], measures, ["portfolio_id", "month:month"], lazy=False),
+            kpi_sql,
+        ),
+        (
+            "roll-rate pivot by bucket x month",
+            lambda: Roll.read_group([], ["roll_rate:avg", "cure_rate:avg"], ["bucket_from", "month:month"], lazy=False),
+            roll_sql,
+        ),
+    ]
+    print(f"P9: {snapshots} snapshots over 12 months; the month's snapshot and KPIs took {take_s:.1f} s", flush=True)
+    for label, ours, plain in figures:
+        ours_ms, sql_ms = timed(ours), timed(plain)
+        print(f"P9: {label}: {ours_ms:.0f} ms, plain SQL {sql_ms:.0f} ms (median of 3)", flush=True)
+        report("P9", f"{label} ms vs plain SQL", ours_ms, sql_ms, "ms", False)
+    report("P9", "monthly snapshot + KPIs in the daily run (s)", take_s, None, "s", False, snapshots=snapshots)
+
+
 SCENARIO_FUNCTIONS = {
     "P1": scenario_p1,
     "P2": scenario_p2,
@@ -1395,8 +1597,9 @@ SCENARIO_FUNCTIONS = {
     "P6": scenario_p6,
     "P7": scenario_p7,
     "P8": scenario_p8,
+    "P9": scenario_p9,
 }
-WORLD_SCENARIOS = {"P2", "P3", "P4", "P5", "P6", "P7", "P8"}
+WORLD_SCENARIOS = {"P2", "P3", "P4", "P5", "P6", "P7", "P8", "P9"}
 
 
 def vacuum():

@@ -6,6 +6,7 @@ from . import collection_case
 from . import collection_case_contact
 from . import collection_case_daily
 from . import collection_case_legal
+from . import collection_case_snapshot
 from . import collection_case_step
 from . import collection_channel
 from . import collection_contact_policy
@@ -24,6 +25,7 @@ from . import collection_portfolio_import
 from . import collection_promise
 from . import collection_register
 from . import collection_register_layout
+from . import collection_remittance
 from . import collection_result
 from . import collection_score_rule
 from . import collection_stage

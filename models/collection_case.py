@@ -1050,8 +1050,9 @@ class CollectionCase(models.Model):
         """The daily run, in order: due resubmissions come back, promises
         are judged, payment agreements are completed or broken, aging and
         scores move with the calendar, strategies are evaluated and their
-        due steps carried out, work-list tiers follow today's date, and
-        every collector's Today list is planned."""
+        due steps carried out, the month's snapshot and KPIs are taken,
+        work-list tiers follow today's date, and every collector's Today
+        list is planned."""
         self._apply_due_resubmissions()
         self.env["collection.promise"]._judge_due()
         self.env["collection.agreement"]._cron_follow_agreements()
@@ -1064,6 +1065,7 @@ class CollectionCase(models.Model):
         except StrategyRunBusy:
             _logger.warning("The strategies were not run: another strategy run holds the lock.")
         self.env["collection.register"]._cron_register()
+        self.env["collection.case.snapshot"]._take()
         self._refresh_work_tier()
         self._plan_today()
 

@@ -280,6 +280,45 @@ class TestRoleProbe(CollectionCommon):
                 ),
             }
         )
+        # monthly snapshots of the probe case (last month's and this month's), its KPIs and roll rates
+        sudo["collection.case.snapshot"].create(
+            {
+                "month": (cls.today.replace(day=1) - timedelta(days=1)).replace(day=1),
+                "case_id": case.id,
+                "company_id": company.id,
+                "portfolio_id": portfolio.id,
+                "team_id": team.id,
+                "user_id": boss.id,
+                "state": "open",
+                "aging_bucket": "d001_030",
+                "amount_residual_company": 600.0,
+            }
+        )
+        sudo["collection.case.snapshot"]._take()
+        remittance = env["collection.remittance"].create(
+            {"portfolio_id": portfolio.id, "date_from": cls.today, "date_to": cls.today}
+        )
+        remittance.action_compute()
+        cls.targets.update(
+            {
+                "collection.case.snapshot": sudo["collection.case.snapshot"].search(
+                    [("company_id", "=", company.id)], limit=1
+                ),
+                "collection.kpi.month": sudo["collection.kpi.month"].search([("company_id", "=", company.id)], limit=1),
+                "collection.kpi.roll": sudo["collection.kpi.roll"].search([("company_id", "=", company.id)], limit=1),
+                "collection.report.wizard": env["collection.report.wizard"].create(
+                    {"company_id": company.id, "date_from": cls.today, "date_to": cls.today}
+                ),
+                "collection.commission.rule": env["collection.commission.rule"].create(
+                    {"portfolio_id": portfolio.id, "rate": 10.0}
+                ),
+                "collection.remittance": remittance,
+                "collection.remittance.line": remittance.line_ids[:1],
+                "collection.commission.settlement": env["collection.commission.settlement"].create(
+                    {"date_from": cls.today, "date_to": cls.today}
+                ),
+            }
+        )
         cls.targets["collection.distribute"].action_preview()
         cls.targets["collection.distribute.line"] = cls.targets["collection.distribute"].line_ids[:1]
         cls.targets["collection.import"].action_read()

@@ -2,6 +2,7 @@ from . import collection_case_close
 from . import collection_case_legal
 from . import collection_case_reassign
 from . import collection_case_step_postpone
+from . import collection_commission_settlement
 from . import collection_contact_refusal
 from . import collection_distribute
 from . import collection_import
@@ -9,3 +10,4 @@ from . import collection_interaction_log
 from . import collection_letter_batch
 from . import collection_register_export
 from . import collection_register_manual
+from . import collection_report_wizard
