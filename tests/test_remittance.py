@@ -141,8 +141,19 @@ class TestRemittance(RemittanceWorld):
             self.p1.with_user(self.collector_a).with_context(cancel_reason="x").action_reverse_remitted()
         with self.assertRefused(UserError, "Give the reason"):
             self.p1.with_user(self.supervisor).action_reverse_remitted()
-        self.p1.with_user(self.supervisor).with_context(cancel_reason="Cheque bounced").action_reverse_remitted()
+        with self.assertRaises(AccessError):
+            self.env["collection.payment.reverse"].with_user(self.collector_a).create(
+                {"payment_id": self.p1.id, "reason": "x"}
+            )
+        # the supervisor's dialog on the payment form
+        dialog = (
+            self.env["collection.payment.reverse"]
+            .with_user(self.supervisor)
+            .create({"payment_id": self.p1.id, "reason": "Cheque bounced"})
+        )
+        dialog.action_confirm()
         self.assertEqual((self.p1.state, self.p1.remittance_reversal_pending), ("cancelled", True))
+        self.assertEqual(self.p1.cancel_reason, "Cheque bounced")
         self.assertEqual(self.case1.installment_ids.amount_residual, 100.0, "the installment is open again")
         # the next remittance nets the reversal against a new payment
         p5 = self._payment(self.case1, self.collector_a, 100.0, 0)

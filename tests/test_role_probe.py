@@ -313,6 +313,9 @@ class TestRoleProbe(CollectionCommon):
                     {"portfolio_id": portfolio.id, "rate": 10.0}
                 ),
                 "collection.remittance": remittance,
+                "collection.payment.reverse": env["collection.payment.reverse"].create(
+                    {"payment_id": posted.id, "reason": "probe"}
+                ),
                 "collection.remittance.line": remittance.line_ids[:1],
                 "collection.commission.settlement": env["collection.commission.settlement"].create(
                     {"date_from": cls.today, "date_to": cls.today}

@@ -8,6 +8,7 @@ from . import collection_distribute
 from . import collection_import
 from . import collection_interaction_log
 from . import collection_letter_batch
+from . import collection_payment_reverse
 from . import collection_register_export
 from . import collection_register_manual
 from . import collection_report_wizard
