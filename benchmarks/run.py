@@ -1412,11 +1412,11 @@ def _p9_history():
                     amount_allocated, method, user_id, state, allocation_mode, commission_rate, commission_amount,
                     create_uid, create_date, write_uid, write_date)
             SELECT 'BENCH/' || c.id, c.id, c.partner_id, c.company_id, c.portfolio_id, c.currency_id,
-                   %(today)s::date - (c.id %% 360), ROUND(c.amount_total * 0.2, 2), ROUND(c.amount_total * 0.2, 2),
+                   %(today)s::date - MOD(c.id, 360), ROUND(c.amount_total * 0.2, 2), ROUND(c.amount_total * 0.2, 2),
                    ROUND(c.amount_total * 0.2, 2), 'transfer', COALESCE(c.user_id, %(uid)s), 'posted', 'auto', 0, 0,
                    %(uid)s, NOW(), %(uid)s, NOW()
               FROM collection_case c
-             WHERE c.id %% 3 = 0
+             WHERE MOD(c.id, 3) = 0
             """,
             today=today,
             uid=env.uid,
@@ -1430,10 +1430,10 @@ def _p9_history():
                     date_start, date_end, duration, result_id, is_conversation, voided,
                     create_uid, create_date, write_uid, write_date)
             SELECT c.id, c.partner_id, c.company_id, c.portfolio_id, COALESCE(c.user_id, %(uid)s), %(call)s, 'call',
-                   'outbound', %(today)s::timestamp - make_interval(days => (c.id * n) %% 90, hours => n),
-                   %(today)s::timestamp - make_interval(days => (c.id * n) %% 90, hours => n) + interval '2 minutes',
-                   2.0, CASE WHEN (c.id + n) %% 5 = 0 THEN %(contacted)s ELSE %(no_answer)s END,
-                   (c.id + n) %% 5 = 0, FALSE, %(uid)s, NOW(), %(uid)s, NOW()
+                   'outbound', %(today)s::timestamp - make_interval(days => MOD(c.id * n, 90), hours => n),
+                   %(today)s::timestamp - make_interval(days => MOD(c.id * n, 90), hours => n) + interval '2 minutes',
+                   2.0, CASE WHEN MOD(c.id + n, 5) = 0 THEN %(contacted)s ELSE %(no_answer)s END,
+                   MOD(c.id + n, 5) = 0, FALSE, %(uid)s, NOW(), %(uid)s, NOW()
               FROM collection_case c, generate_series(1, 6) AS n
             """,
             today=today,
@@ -1464,7 +1464,7 @@ def _p9_history():
                        GREATEST(s.days_overdue - 30 * %(back)s, 0), s.amount_residual, s.amount_overdue,
                        s.amount_residual_company, s.amount_overdue_company
                   FROM collection_case_snapshot s
-                 WHERE s.month = %(month)s AND s.state = 'open' AND s.case_id %% 12 >= %(back)s
+                 WHERE s.month = %(month)s AND s.state = 'open' AND MOD(s.case_id, 12) >= %(back)s
                 """,
                 past=month - relativedelta(months=back),
                 month=month,
@@ -1566,7 +1566,53 @@ def scenario_p9():
         )
     )
     measures = ["dso:avg", "best_dso:avg", "add_days:avg", "cei:avg", "kept_rate:avg", "rpc_rate:avg"]
+    # the external portfolio with the most payments in the last 30 days, remitted as its creditor would be
+    env.cr.execute(
+        SQL(
+            """
+            SELECT p.portfolio_id, COUNT(*) FROM collection_payment p
+              JOIN collection_portfolio pf ON pf.id = p.portfolio_id AND pf.kind = 'external'
+             WHERE p.state = 'posted' AND p.date >= %s GROUP BY 1 ORDER BY 2 DESC LIMIT 1
+            """,
+            date_from,
+        )
+    )
+    portfolio_id, remitted = env.cr.fetchone()
+    env["collection.commission.rule"].create(
+        [
+            {"portfolio_id": portfolio_id, "kind": "agency", "days_from": 0, "days_to": 90, "rate": 10.0},
+            {"portfolio_id": portfolio_id, "kind": "agency", "days_from": 91, "rate": 20.0},
+            {"portfolio_id": portfolio_id, "kind": "collector", "days_from": 0, "rate": 2.0},
+        ]
+    )
+    remittance_model = env["collection.remittance"].with_user(manager)
+    settlement = (
+        env["collection.commission.settlement"].with_user(manager).create({"date_from": date_from, "date_to": today})
+    )
+    remittance_sql = sql(
+        SQL(
+            "SELECT COUNT(*), SUM(amount_case) FROM collection_payment "
+            "WHERE portfolio_id = %s AND state = 'posted' AND date >= %s AND remittance_id IS NULL",
+            portfolio_id,
+            date_from,
+        )
+    )
+    settlement_sql = sql(
+        SQL(
+            "SELECT user_id, COUNT(*), SUM(amount_case) FROM collection_payment "
+            "WHERE state = 'posted' AND date >= %s GROUP BY 1",
+            date_from,
+        )
+    )
+
+    def remit():
+        remittance_model.create(
+            {"portfolio_id": portfolio_id, "date_from": date_from, "date_to": today}
+        ).action_compute()
+
     figures = [
+        (f"remittance compute ({remitted} payments)", remit, remittance_sql),
+        ("commission settlement (30 days)", settlement._settlement, settlement_sql),
         ("portfolio summary (30 days)", lambda: Report._portfolio_summary(filters), summary_sql),
         ("collector effectiveness (30 days)", lambda: Report._effectiveness(filters), effect_sql),
         (
