@@ -3,12 +3,21 @@
     "summary": "Collections for overdue receivables and creditor portfolios: "
     "cases, installments, collectors' work list, interactions, promises, disputes, contact rules, "
     "strategies with e-mail, SMS and letters, queues",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",
     "license": "LGPL-3",
-    "depends": ["account", "mail", "sms", "portal", "contacts", "phone_validation", "resource"],
+    "depends": [
+        "account",
+        "mail",
+        "sms",
+        "portal",
+        "contacts",
+        "phone_validation",
+        "resource",
+        "spreadsheet_dashboard",
+    ],
     "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words"]},
     "data": [
         "security/debt_collection_groups.xml",
@@ -73,6 +82,7 @@
         "report/collection_management_templates.xml",
         "wizard/collection_report_wizard_views.xml",
         "report/collection_kpi_views.xml",
+        "data/spreadsheet_dashboard_data.xml",
         "report/collection_remittance_reports.xml",
         "report/collection_remittance_templates.xml",
         "views/collection_remittance_views.xml",

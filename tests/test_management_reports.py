@@ -1,5 +1,6 @@
 import base64
 import io
+import json
 import shutil
 from datetime import date
 from datetime import timedelta
@@ -297,3 +298,72 @@ class TestKpiMonth(CollectionCommon):
         Kpi.read_group([], ["dso:avg", "cei:avg", "kept_rate:avg"], ["portfolio_id"])
         with self.assertQueryCount(2):
             Kpi.read_group([], ["dso:avg", "cei:avg", "kept_rate:avg", "ar_end:sum"], ["portfolio_id"])
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionsDashboard(ReportWorld, HttpCase):
+    """The Collections spreadsheet dashboard: every pivot and chart it holds
+    asks the KPI models for fields and measures that exist and answer, as a
+    supervisor; and it opens in the browser."""
+
+    def _dashboard_data(self):
+        dashboard = self.env.ref("debt_collection.spreadsheet_dashboard_collections")
+        return dashboard, json.loads(base64.b64decode(dashboard.spreadsheet_binary_data))
+
+    def test_every_pivot_and_chart_answers(self):
+        # last month's snapshot of alpha, so that roll rates have a month to roll from
+        self.env["collection.case.snapshot"].sudo().create(
+            {
+                "month": (self.today.replace(day=1) - timedelta(days=1)).replace(day=1),
+                "case_id": self.alpha.id,
+                "company_id": self.company.id,
+                "portfolio_id": self.external.id,
+                "team_id": self.team.id,
+                "user_id": self.collector_a.id,
+                "state": "open",
+                "aging_bucket": "d001_030",
+                "amount_residual_company": 300.0,
+            }
+        )
+        self.env["collection.case.snapshot"]._take()
+        dashboard, data = self._dashboard_data()
+        self.assertIn(self.env.ref("debt_collection.group_collection_supervisor"), dashboard.group_ids)
+        asked = []
+        for pivot in data["pivots"].values():
+            # the read_group the spreadsheet makes: measures named "<field>_<aggregator>_id:<aggregator>(<field>)"
+            specs = {
+                f"{m['fieldName']}_{m['aggregator']}_id": f"{m['fieldName']}_{m['aggregator']}_id:{m['aggregator']}"
+                f"({m['fieldName']})"
+                for m in pivot["measures"]
+            }
+            asked.append((pivot["model"], specs, [r["fieldName"] for r in pivot["rows"]]))
+        for sheet in data["sheets"]:
+            for figure in sheet["figures"]:
+                meta = figure["data"].get("metaData")
+                if meta:
+                    field = self.env[meta["resModel"]]._fields[meta["measure"]]
+                    asked.append(
+                        (meta["resModel"], {meta["measure"]: f"{meta['measure']}:{field.aggregator}"}, meta["groupBy"])
+                    )
+        self.assertGreaterEqual(len(asked), 8)
+        for model_name, specs, groupby in asked:
+            Model = self.env[model_name].with_user(self.supervisor)
+            groups = Model.read_group([], list(specs.values()), groupby, lazy=False)
+            self.assertTrue(groups, f"{model_name} by {groupby} has data")
+            for key in specs:
+                self.assertIn(key, groups[0], f"{model_name}: {key} is answered")
+            ratios = [key for key in specs if key.split("_")[0] in ("dso", "cei", "kept", "rpc", "roll", "cure")]
+            self.assertTrue(all(groups[0][key] is not None for key in ratios if key.startswith(("dso", "cei"))))
+        # the formulas of the scorecards point at measures of the first pivot
+        formulas = [cell["content"] for cell in data["sheets"][1]["cells"].values() if "PIVOT.VALUE" in cell["content"]]
+        pivot_measures = {m["fieldName"] for m in data["pivots"]["1"]["measures"]}
+        for formula in formulas:
+            self.assertIn(formula.split('"')[1], pivot_measures)
+
+    def test_dashboard_opens_in_the_browser(self):
+        self.env["collection.case.snapshot"]._take()
+        self.start_tour(
+            "/odoo/action-debt_collection.collection_dashboard_action",
+            "debt_collection_dashboard",
+            login=self.supervisor.login,
+        )
