@@ -6,6 +6,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 from ..tools import allocation
@@ -126,7 +127,8 @@ class CollectionPayment(models.Model):
         digits=(5, 2),
         readonly=True,
         copy=False,
-        help="The portfolio's commission rate when the payment was posted.",
+        help="The agency's commission rate when the payment was posted, as the portfolio's commission rules "
+        "give it (days overdue at collection, collector), else the portfolio's rate.",
     )
     commission_amount = fields.Monetary(
         currency_field="case_currency_id",
@@ -365,7 +367,10 @@ class CollectionPayment(models.Model):
         self.line_ids = [Command.clear()] + [
             Command.create({"installment_id": key, "amount": part}) for key, part in planned
         ]
-        rate = case.portfolio_id.commission_rate
+        # the agency's rate as the portfolio's commission rules give it for this payment (days overdue, collector)
+        self.flush_recordset(["line_ids", "user_id", "date"])
+        matched = self.env["collection.commission.rule"].sudo()._payment_rows(SQL("p.id = %s", self.id))
+        rate = matched[0]["agency_rate"] if matched else case.portfolio_id.commission_rate
         lawyer = case.sudo().lawyer_id
         self.write(
             {

@@ -359,3 +359,18 @@ class CollectionReport(models.AbstractModel):
         """[(bucket key, translated label)] in aging order."""
         labels = dict(self.env["collection.case"]._fields["aging_bucket"]._description_selection(self.env))
         return [(key, labels.get(key, key)) for key, _label, _low, _high in aging.AGING_BUCKETS]
+
+
+class ReportCollectionStatement(models.AbstractModel):
+    """Values of the debtor's statement of account: the cases, once the
+    reader is known to be allowed to read them (the template then reads
+    their installments, payments and agreements as a whole)."""
+
+    _name = "report.debt_collection.report_collection_statement"
+    _description = "Collection Statement of Account"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        cases = self.env["collection.case"].browse(docids)
+        cases.check_access("read")
+        return {"doc_ids": docids, "doc_model": "collection.case", "docs": cases, "data": data}

@@ -101,6 +101,9 @@ class TestRemittance(RemittanceWorld):
                 self.p3: (57, 80.0, 15.0, 12.0, 68.0, 3.0, 2.4, self.collector_b, False),
             },
         )
+        # the payment itself carries the agency's rate its rules gave when it was posted
+        self.assertEqual((self.p1.commission_rate, self.p1.commission_amount), (20.0, 20.0))
+        self.assertEqual((self.p2.commission_rate, self.p3.commission_rate), (10.0, 15.0))
         line = remittance.line_ids.filtered(lambda line: line.payment_id == self.p1)
         self.assertEqual(
             (line.installments, line.method, line.partner_id), ("Installment 1", "cash", self.case1.partner_id)
