@@ -1259,23 +1259,42 @@ def scenario_p5():
     report("P5", f"work-list page ms ({big_len} vs {small_len} cases)", big_ms, small_ms, "ms", False)
 
 
+def _manager(name, login):
+    """A collections manager of the benchmark company, to run a scenario as."""
+    return (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": name,
+                "login": login,
+                "groups_id": [Command.set(env.ref("debt_collection.group_collection_manager").ids)],
+            }
+        )
+    )
+
+
+def _median_ms(function, rounds=5):
+    """The median wall time of ``function`` in milliseconds over ``rounds``
+    calls, after one call to warm the caches; the ORM cache is emptied
+    before each call."""
+    function()
+    timings = []
+    for _i in range(rounds):
+        env.invalidate_all()
+        t0 = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - t0) * 1000.0)
+    return sorted(timings)[rounds // 2]
+
+
 def scenario_p6():
     """The aging pivot (Aging Analysis by bucket and portfolio, as the pivot
     view asks it with ``_read_group``) over every open installment of the
     world, as a collections manager, vs the plain SQL GROUP BY of the same
     figures."""
     world()
-    manager = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            {
-                "name": "Bench Manager",
-                "login": "bench.manager",
-                "groups_id": [Command.set(env.ref("debt_collection.group_collection_manager").ids)],
-            }
-        )
-    )
+    manager = _manager("Bench Manager", "bench.manager")
     Analysis = env["collection.aging.analysis"].with_user(manager)
     env.flush_all()
     groupby, aggregates = ["aging_bucket", "portfolio_id"], ["amount_residual:sum", "__count"]
@@ -1291,23 +1310,14 @@ def scenario_p6():
         env.company.id,
     )
 
-    def timed(function, rounds=5):
-        function()  # warm
-        timings = []
-        for _i in range(rounds):
-            t0 = time.perf_counter()
-            function()
-            timings.append((time.perf_counter() - t0) * 1000.0)
-        return sorted(timings)[rounds // 2]
-
     groups = Analysis._read_group([], groupby, aggregates)
     env.cr.execute(plain)
     sql_rows = env.cr.fetchall()
     total_orm = sum(count for _bucket, _portfolio, _amount, count in groups)
     total_sql = sum(row[3] for row in sql_rows)
     assert total_orm == total_sql, (total_orm, total_sql)
-    ours_ms = timed(lambda: (env.invalidate_all(), Analysis._read_group([], groupby, aggregates)))
-    sql_ms = timed(lambda: (env.cr.execute(plain), env.cr.fetchall()))
+    ours_ms = _median_ms(lambda: Analysis._read_group([], groupby, aggregates))
+    sql_ms = _median_ms(lambda: (env.cr.execute(plain), env.cr.fetchall()))
     print(
         f"P6: aging pivot over {total_sql} open installments ({len(groups)} cells): _read_group {ours_ms:.0f} ms, "
         f"plain SQL {sql_ms:.0f} ms (median of 5)",
@@ -1492,32 +1502,12 @@ def scenario_p9():
     time the daily run spends taking the month's snapshot and KPIs."""
     world()
     take_s, snapshots = _p9_history()
-    manager = (
-        env["res.users"]
-        .with_context(no_reset_password=True)
-        .create(
-            {
-                "name": "Bench Manager 9",
-                "login": "bench.manager9",
-                "groups_id": [Command.set(env.ref("debt_collection.group_collection_manager").ids)],
-            }
-        )
-    )
+    manager = _manager("Bench Manager 9", "bench.manager9")
     today = fields.Date.context_today(env.user)
     filters = {"date_from": today - timedelta(days=30), "date_to": today, "company_ids": env.company.ids}
     Report = env["collection.report"].with_user(manager)
     Kpi = env["collection.kpi.month"].with_user(manager)
     Roll = env["collection.kpi.roll"].with_user(manager)
-
-    def timed(function, rounds=3):
-        function()  # warm
-        timings = []
-        for _i in range(rounds):
-            env.invalidate_all()
-            t0 = time.perf_counter()
-            function()
-            timings.append((time.perf_counter() - t0) * 1000.0)
-        return sorted(timings)[rounds // 2]
 
     def sql(query):
         def run():
@@ -1628,7 +1618,7 @@ def scenario_p9():
     ]
     print(f"P9: {snapshots} snapshots over 12 months; the month's snapshot and KPIs took {take_s:.1f} s", flush=True)
     for label, ours, plain in figures:
-        ours_ms, sql_ms = timed(ours), timed(plain)
+        ours_ms, sql_ms = _median_ms(ours, rounds=3), _median_ms(plain, rounds=3)
         print(f"P9: {label}: {ours_ms:.0f} ms, plain SQL {sql_ms:.0f} ms (median of 3)", flush=True)
         report("P9", f"{label} ms vs plain SQL", ours_ms, sql_ms, "ms", False)
     report("P9", "monthly snapshot + KPIs in the daily run (s)", take_s, None, "s", False, snapshots=snapshots)

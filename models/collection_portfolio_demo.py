@@ -294,6 +294,8 @@ class CollectionPortfolio(models.Model):
         Case._run_strategies()
         Case._refresh_work_tier()
         Case._plan_today()
+        # the month's snapshot: KPIs, roll rates and the dashboard have figures from the start
+        demo.env["collection.case.snapshot"]._take()
 
     # ------------------------------------------------------------------
     # Helpers
