@@ -132,8 +132,9 @@ class TestStatement(CollectionCommon, HttpCase):
                 }
             )
         )
+        # named in the debtor's language
         self.assertEqual(
-            composer.attachment_ids.mapped("name"), [f"Statement - Lucía Fernández - {self.case.name}.pdf"]
+            composer.attachment_ids.mapped("name"), [f"Estado de cuenta - Lucía Fernández - {self.case.name}.pdf"]
         )
         composer._action_send_mail()
         message = self.case.message_ids[0]
