@@ -16,6 +16,7 @@ from . import collection_import_job
 from . import collection_import_template
 from . import collection_installment
 from . import collection_interaction
+from . import collection_partner_location
 from . import collection_payment
 from . import collection_phone
 from . import collection_portfolio

@@ -12,6 +12,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 
 from ..tools import aging
+from ..tools import geo
 from ..tools import scoring
 from ..tools import work_list
 from ..tools import zones as zone_tools
@@ -495,15 +496,34 @@ class CollectionCase(models.Model):
                 stage = chosen
             case.stage_id = stage
 
-    @api.depends("partner_id.country_id", "partner_id.state_id", "partner_id.city", "partner_id.zip", "company_id")
+    @api.depends(
+        "partner_id.country_id",
+        "partner_id.state_id",
+        "partner_id.city",
+        "partner_id.zip",
+        "partner_id.partner_latitude",
+        "partner_id.partner_longitude",
+        "company_id",
+    )
     def _compute_zone_id(self):
-        criteria = self.env["collection.zone"]._criteria(self.company_id.ids)
+        Zone = self.env["collection.zone"]
+        criteria = Zone._criteria(self.company_id.ids)
+        areas = Zone._areas(self.company_id.ids)
         for case in self:
             zones = criteria.get(case.company_id.id)
-            partner = case.partner_id
+            partner = case.partner_id.sudo()
             key = None
             if zones and partner:
-                key = zone_tools.best_zone(zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip)
+                hits = frozenset()
+                if areas.get(case.company_id.id) and geo.has_position(
+                    partner.partner_latitude, partner.partner_longitude
+                ):
+                    hits = geo.area_hits(
+                        areas[case.company_id.id], [case.id], [partner.partner_longitude], [partner.partner_latitude]
+                    ).get(case.id, frozenset())
+                key = zone_tools.best_zone(
+                    zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip, hits
+                )
             case.zone_id = key or False
 
     @api.depends("currency_id", "company_id")
@@ -1440,28 +1460,50 @@ class CollectionCase(models.Model):
         return due
 
     @api.model
-    def _assign_zones(self, companies):
-        """Give the open cases of ``companies`` the zone of their debtor's
-        address, in one query to read and one to write."""
+    def _assign_zones(self, companies, case_ids=None):
+        """Give the open cases of ``companies`` (or only ``case_ids``) the
+        zone of their debtor's address and position, in one query to read,
+        one vectorised point-in-polygon test per zone area and one query to
+        write."""
         if not companies:
             return
         self.env.flush_all()
-        criteria = self.env["collection.zone"]._criteria(companies.ids)
+        Zone = self.env["collection.zone"]
+        criteria = Zone._criteria(companies.ids)
+        areas = Zone._areas(companies.ids)
         cr = self.env.cr
+        only = SQL("TRUE") if case_ids is None else SQL("c.id = ANY(%s)", list(case_ids))
         cr.execute(
             SQL(
                 """
-                SELECT c.id, c.company_id, c.zone_id, p.country_id, p.state_id, p.city, p.zip
+                SELECT c.id, c.company_id, c.zone_id, p.country_id, p.state_id, p.city, p.zip,
+                       COALESCE(p.partner_latitude, 0), COALESCE(p.partner_longitude, 0)
                   FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
-                 WHERE c.company_id = ANY(%s) AND c.state = 'open'
+                 WHERE c.company_id = ANY(%s) AND c.state = 'open' AND %s
                 """,
                 companies.ids,
+                only,
             )
         )
+        rows = cr.fetchall()
+        hits = {}
+        for company_id, company_areas in areas.items():
+            located = [row for row in rows if row[1] == company_id and geo.has_position(row[7], row[8])]
+            if not located:
+                continue
+            hits.update(
+                geo.area_hits(
+                    company_areas,
+                    [row[0] for row in located],
+                    [row[8] for row in located],
+                    [row[7] for row in located],
+                )
+            )
         ids, zone_ids = [], []
-        for case_id, company_id, zone_id, country_id, state_id, city, zip_code in cr.fetchall():
+        for case_id, company_id, zone_id, country_id, state_id, city, zip_code, _lat, _lon in rows:
             zones = criteria.get(company_id)
-            new = zone_tools.best_zone(zones, country_id, state_id, city, zip_code) if zones else None
+            inside = hits.get(case_id, frozenset())
+            new = zone_tools.best_zone(zones, country_id, state_id, city, zip_code, inside) if zones else None
             if new != zone_id:
                 ids.append(case_id)
                 zone_ids.append(new)

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools import geo
 from .collection_case_contact import ContactRefused
 
 DIRECTIONS = [("outbound", "Outbound"), ("inbound", "Inbound")]
@@ -436,3 +437,18 @@ class CollectionInteraction(models.Model):
         self.filtered(lambda i: not i.voided).write(
             {"voided": True, "void_reason": self.env.context.get("void_reason") or _("Voided by a supervisor")}
         )
+
+    def action_update_debtor_position(self):
+        """Place the debtor where this visit was logged (the collector's GPS
+        position): the collector who logged it or a supervisor; the position
+        it replaces stays in the debtor's position history."""
+        self.ensure_one()
+        self.check_access("read")
+        if self.env.user != self.user_id and not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise AccessError(_("Only the collector who logged the visit or a supervisor can move the debtor."))
+        if self.voided or not geo.has_position(self.latitude, self.longitude):
+            raise UserError(_("This interaction holds no position to place the debtor at."))
+        self.partner_id.sudo().with_context(
+            collection_location_source="visit", collection_location_interaction_id=self.id
+        ).write({"partner_latitude": self.latitude, "partner_longitude": self.longitude})
+        return True

@@ -1,15 +1,20 @@
+from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import ValidationError
 
+from ..tools import geo
 from ..tools import zones as zone_tools
 
 
 class CollectionZone(models.Model):
-    """A territory: the debtors whose address meets its criteria.
+    """A territory: the debtors whose address meets its criteria, or who
+    are located inside its area (a polygon, GeoJSON in longitude, latitude).
 
-    Cases take the most specific zone matching their debtor's address (see
-    ``tools/zones.py``); the zone distribution gives them to the team members
+    Cases take the most specific zone matching their debtor's address and
+    position (see ``tools/zones.py``; an area is more specific than any
+    criterion); the zone distribution gives them to the team members
     covering that zone.
     """
 
@@ -31,6 +36,11 @@ class CollectionZone(models.Model):
         "ZIP Codes",
         help="ZIP prefixes or ranges separated by commas, e.g. 1100, 1101*, 110000-110999.",
     )
+    area_geojson = fields.Text(
+        "Area (GeoJSON)",
+        help="A Polygon or MultiPolygon in GeoJSON (longitude, latitude), e.g. drawn on geojson.io: the debtors "
+        "located inside it belong to the zone (and meet its other criteria, if any).",
+    )
     member_ids = fields.Many2many(
         "collection.team.member",
         "collection_team_member_zone_rel",
@@ -40,6 +50,16 @@ class CollectionZone(models.Model):
     )
     case_count = fields.Integer("Open Cases", compute="_compute_case_count")
     note = fields.Text()
+
+    @api.constrains("area_geojson")
+    def _check_area_geojson(self):
+        for zone in self.filtered("area_geojson"):
+            try:
+                geo.parse_area(zone.area_geojson)
+            except geo.AreaError as error:
+                raise ValidationError(
+                    _("The area of zone %(zone)s is not valid: %(reason)s.", zone=zone.display_name, reason=error)
+                ) from error
 
     def _compute_case_count(self):
         counts = dict(
@@ -58,7 +78,16 @@ class CollectionZone(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"active", "sequence", "country_ids", "state_ids", "cities", "zip_codes", "company_id"} & set(vals):
+        if {
+            "active",
+            "sequence",
+            "country_ids",
+            "state_ids",
+            "cities",
+            "zip_codes",
+            "company_id",
+            "area_geojson",
+        } & set(vals):
             self.env["collection.case"]._assign_zones(self.company_id)
         return res
 
@@ -89,6 +118,16 @@ class CollectionZone(models.Model):
                     zone.state_ids.ids,
                     zone.cities or "",
                     zone.zip_codes or "",
+                    has_area=bool(zone.area_geojson),
                 )
             )
+        return result
+
+    @api.model
+    def _areas(self, company_ids):
+        """{company id: [(zone id, shapely geometry)]} of the active zones of
+        ``company_ids`` that have an area."""
+        result = {}
+        for zone in self.sudo().search([("company_id", "in", list(company_ids)), ("area_geojson", "!=", False)]):
+            result.setdefault(zone.company_id.id, []).append((zone.id, geo.parse_area(zone.area_geojson)))
         return result

@@ -5,7 +5,9 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
+from odoo.exceptions import ValidationError
 
+from ..tools import geo
 from ..tools import promises as promise_tools
 
 # the debtor's collection figures: collection users and accountants
@@ -80,8 +82,17 @@ class ResPartner(models.Model):
         help="Channels the debtor authorised for collection contacts; contact policies that require it "
         "refuse the others.",
     )
-    collection_latitude = fields.Float("Latitude", digits=(10, 7), groups=COLLECTION_GROUPS)
-    collection_longitude = fields.Float("Longitude", digits=(10, 7), groups=COLLECTION_GROUPS)
+    # the debtor's position is Odoo's own (partner_latitude / partner_longitude, filled by base_geolocalize's
+    # geocoder when one is configured); these names stay for the collection views
+    collection_latitude = fields.Float(
+        "Latitude", related="partner_latitude", readonly=False, digits=(10, 7), groups=COLLECTION_GROUPS
+    )
+    collection_longitude = fields.Float(
+        "Longitude", related="partner_longitude", readonly=False, digits=(10, 7), groups=COLLECTION_GROUPS
+    )
+    collection_location_ids = fields.One2many(
+        "collection.partner.location", "partner_id", string="Position History", groups=COLLECTION_GROUPS
+    )
     collection_promise_ids = fields.One2many(
         "collection.promise", "partner_id", string="Promises to Pay", groups=FIGURE_GROUPS
     )
@@ -172,7 +183,30 @@ class ResPartner(models.Model):
             partner.collection_promise_broken_count = by_state.get("broken", 0)
             partner.collection_promise_kept_rate = rate or 0.0
 
+    @api.constrains("partner_latitude", "partner_longitude")
+    def _check_collection_position(self):
+        for partner in self:
+            if not geo.valid_coordinates(partner.partner_latitude or 0.0, partner.partner_longitude or 0.0):
+                raise ValidationError(
+                    _(
+                        "The position of %(name)s is out of range: a latitude is between -90 and 90, a longitude "
+                        "between -180 and 180.",
+                        name=partner.display_name,
+                    )
+                )
+
     def write(self, vals):
+        if not {"partner_latitude", "partner_longitude"} & set(vals):
+            return self._collection_write_permissions(vals)
+        before = {
+            partner.id: (partner.partner_latitude or 0.0, partner.partner_longitude or 0.0) for partner in self.sudo()
+        }
+        res = self._collection_write_permissions(vals)
+        self._collection_position_moved(before)
+        return res
+
+    def _collection_write_permissions(self, vals):
+        """Write, logging every change of the debtor's contact permissions."""
         permissions = [name for name in CONTACT_PERMISSION_FIELDS if name in vals]
         if not permissions:
             return super().write(vals)
@@ -204,6 +238,32 @@ class ResPartner(models.Model):
             if changes:
                 partner._collection_log_permissions(changes)
         return res
+
+    def _collection_position_moved(self, before):
+        """Keep the positions replaced in the debtors' position history (with
+        where the new one comes from: context key ``collection_location_source``,
+        and the visit that gave it) and put their open cases in the zone of
+        their new position."""
+        debtors = self.sudo().filtered("collection_case_ids")
+        moved = debtors.filtered(lambda p: before[p.id] != (p.partner_latitude or 0.0, p.partner_longitude or 0.0))
+        if moved:
+            source = self.env.context.get("collection_location_source") or "manual"
+            self.env["collection.partner.location"].sudo().create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "latitude": partner.partner_latitude,
+                        "longitude": partner.partner_longitude,
+                        "previous_latitude": before[partner.id][0],
+                        "previous_longitude": before[partner.id][1],
+                        "source": source,
+                        "interaction_id": self.env.context.get("collection_location_interaction_id"),
+                    }
+                    for partner in moved
+                ]
+            )
+            cases = moved.collection_case_ids
+            self.env["collection.case"].sudo()._assign_zones(cases.company_id, case_ids=cases.ids)
 
     def _collection_log_permissions(self, changes):
         """One event per case of the debtor (or one for the company when they

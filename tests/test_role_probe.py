@@ -309,6 +309,9 @@ class TestRoleProbe(CollectionCommon):
                 "collection.report.wizard": env["collection.report.wizard"].create(
                     {"company_id": company.id, "date_from": cls.today, "date_to": cls.today}
                 ),
+                "collection.partner.location": sudo["collection.partner.location"].create(
+                    {"partner_id": debtor.id, "latitude": 4.6, "longitude": -74.1}
+                ),
                 "collection.commission.rule": env["collection.commission.rule"].create(
                     {"portfolio_id": portfolio.id, "rate": 10.0}
                 ),

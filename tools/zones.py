@@ -4,8 +4,12 @@ A zone's criteria are optional sets: countries, states, cities, and ZIP
 patterns. A pattern is a prefix (``110``), a range (``110000-110999``), or a
 prefix with a trailing ``*`` (``1100*``). An address matches a zone when it
 meets every criterion the zone sets; a zone without any criterion matches
-nothing. When several zones match, the most specific wins (ZIP, then city,
-then state, then country), then the lowest sequence.
+nothing. A zone may also have an area drawn on a map (a polygon): it then
+holds the debtors located inside it (and meeting its other criteria, if
+any), and is more specific than any zone of criteria alone; which areas
+hold a debtor is computed beforehand (``tools/geo.py``) and given as
+``area_hits``. When several zones match, the most specific wins (area, ZIP,
+then city, then state, then country), then the lowest sequence.
 """
 
 import unicodedata
@@ -50,23 +54,26 @@ def zip_matches(zip_code, pattern):
 class ZoneCriteria:
     """The criteria of one zone, prepared once for matching many addresses."""
 
-    __slots__ = ("cities", "countries", "key", "sequence", "specificity", "states", "zips")
+    __slots__ = ("cities", "countries", "has_area", "key", "sequence", "specificity", "states", "zips")
 
-    def __init__(self, key, sequence=10, country_ids=(), state_ids=(), cities="", zips=""):
+    def __init__(self, key, sequence=10, country_ids=(), state_ids=(), cities="", zips="", has_area=False):
         self.key = key
         self.sequence = sequence
         self.countries = frozenset(country_ids)
         self.states = frozenset(state_ids)
         self.cities = frozenset(normalize_text(city) for city in split_list(cities))
         self.zips = tuple(split_list(zips))
-        self.specificity = (bool(self.zips), bool(self.cities), bool(self.states), bool(self.countries))
+        self.has_area = has_area
+        self.specificity = (has_area, bool(self.zips), bool(self.cities), bool(self.states), bool(self.countries))
 
     @property
     def empty(self):
         return not any(self.specificity)
 
-    def matches(self, country_id, state_id, city, zip_code):
+    def matches(self, country_id, state_id, city, zip_code, area_hits=frozenset()):
         if self.empty:
+            return False
+        if self.has_area and self.key not in area_hits:
             return False
         if self.countries and country_id not in self.countries:
             return False
@@ -77,11 +84,12 @@ class ZoneCriteria:
         return not self.zips or any(zip_matches(zip_code, pattern) for pattern in self.zips)
 
 
-def best_zone(zones, country_id, state_id, city, zip_code):
-    """The key of the most specific zone matching the address, or None."""
+def best_zone(zones, country_id, state_id, city, zip_code, area_hits=frozenset()):
+    """The key of the most specific zone matching the address, or None;
+    ``area_hits`` holds the keys of the zones whose area holds the debtor."""
     best = None
     for zone in zones:
-        if zone.matches(country_id, state_id, city, zip_code):
+        if zone.matches(country_id, state_id, city, zip_code, area_hits):
             rank = (zone.specificity, -zone.sequence)
             if best is None or rank > best[0]:
                 best = (rank, zone.key)
