@@ -29,6 +29,7 @@ from odoo.tools import email_normalize
 
 from odoo.addons.phone_validation.tools import phone_validation
 
+from ..tools import geo
 from ..tools import import_parser
 from ..tools import national_id
 from ..tools.import_parser import ParseError
@@ -76,6 +77,8 @@ DEBTOR_COLUMNS = (
     "street",
     "city",
     "zip",
+    "latitude",
+    "longitude",
     "contacts",
     "notes",
     "email",
@@ -108,6 +111,8 @@ class ImportDebtor:
         "street",
         "city",
         "zip",
+        "latitude",
+        "longitude",
         "contacts",
         "notes",
         "email",
@@ -689,6 +694,20 @@ class CollectionPortfolio(models.Model):
                 messages.append(vat_error)
         for key in ("street", "city", "zip", "contacts", "notes"):
             line[key] = raw[key]
+        line["latitude"] = line["longitude"] = False
+        if (raw["latitude"] or raw["longitude"]) and not {"latitude", "longitude"} & bad:
+            latitude, longitude = geo.parse_coordinate(raw["latitude"]), geo.parse_coordinate(raw["longitude"])
+            if latitude is None or longitude is None or not geo.has_position(latitude, longitude):
+                messages.append(
+                    _(
+                        "'%(latitude)s, %(longitude)s' is not a position: a latitude between -90 and 90 and a "
+                        "longitude between -180 and 180, both given.",
+                        latitude=import_parser.excerpt(raw["latitude"]),
+                        longitude=import_parser.excerpt(raw["longitude"]),
+                    )
+                )
+            else:
+                line["latitude"], line["longitude"] = latitude, longitude
         line["email"] = False
         if raw["email"] and "email" not in bad:
             line["email"] = _normalize_email(raw["email"])
@@ -898,6 +917,11 @@ class CollectionPortfolio(models.Model):
                 self.env.invalidate_all()
             progress(rows + rows * done // len(lines), 2 * rows)
         counts["cases_updated"] = len(state["updated"] - state["created"])
+        # zones drawn as areas take the debtors the file placed in them
+        if any(line["latitude"] for line in lines) and self.env["collection.zone"]._areas(self.company_id.ids):
+            self.env.flush_all()
+            cases = self.env["collection.case"].sudo().search([("portfolio_id", "=", self.id), ("state", "=", "open")])
+            self.env["collection.case"].sudo()._assign_zones(self.company_id, case_ids=cases.ids)
 
     def _import_write_chunk(self, lines, counts, results, state):
         """Match and write the lines of a chunk of debtors."""
@@ -1232,6 +1256,8 @@ class CollectionPortfolio(models.Model):
             "state_id": line["state_id"],
             "country_id": line["country_id"],
             "email": line["email"] or False,
+            "partner_latitude": line["latitude"] or False,
+            "partner_longitude": line["longitude"] or False,
             **_phone_fields(phones),
         }
 
@@ -1244,6 +1270,10 @@ class CollectionPortfolio(models.Model):
             for field in ("street", "city", "zip", "state_id", "country_id", "email", "vat"):
                 if new[field] and not partner[field]:
                     vals[field] = new[field]
+            # a position the debtor lacks (the import's own: kept in the position history)
+            if new["partner_latitude"] and not geo.has_position(partner.partner_latitude, partner.partner_longitude):
+                vals["partner_latitude"] = new["partner_latitude"]
+                vals["partner_longitude"] = new["partner_longitude"]
             known = {p for p in (partner.phone, partner.mobile) if p}
             known.update(p.strip() for p in (partner.collection_other_phones or "").split(",") if p.strip())
             extra = [p for p in line["phones"] if p not in known]
@@ -1256,7 +1286,7 @@ class CollectionPortfolio(models.Model):
             if extra:
                 vals["collection_other_phones"] = ", ".join(filter(None, [partner.collection_other_phones] + extra))
             if vals:
-                partner.write(vals)
+                partner.with_context(collection_location_source="import").write(vals)
 
     @api.model
     def _import_installment_name(self, line, default_label=None):

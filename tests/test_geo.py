@@ -154,3 +154,48 @@ class TestZoneAreas(CollectionCommon):
             safe_eval(domain) + [("id", "in", (self.inside | self.unknown).ids)]
         )
         self.assertEqual(located, self.unknown)
+
+    def test_the_creditors_file_places_debtors(self):
+        """Latitude and longitude columns (decimal comma too) place new
+        debtors and fill the position an existing debtor lacks; a bad
+        position is a row error; the cases land in the drawn zone."""
+        known = self.unknown.partner_id
+        known.write({"vat": "900123455", "country_id": self.env.ref("base.co").id})
+        rows = [
+            {
+                "partner_name": "Nueva Deudora",
+                "partner_ref": "GEO-1",
+                "latitude": "4,6100",
+                "longitude": "-74,0700",
+                "due_date": "2026-05-01",
+                "installment_amount": 100.0,
+            },
+            {
+                "partner_name": known.name,
+                "partner_ref": "GEO-2",
+                "vat": "900123455",
+                "country": "CO",
+                "latitude": 4.62,
+                "longitude": -74.06,
+                "due_date": "2026-05-01",
+                "installment_amount": 50.0,
+            },
+            {
+                "partner_name": "Lejos",
+                "partner_ref": "GEO-3",
+                "latitude": "95",
+                "longitude": "-74",
+                "due_date": "2026-05-01",
+                "installment_amount": 10.0,
+            },
+        ]
+        Portfolio = self.env["collection.portfolio"].with_user(self.manager)
+        result = Portfolio.import_rows(self.external.id, rows, {"mode": "valid"})
+        self.assertEqual([r["status"] for r in result["rows"]][2], "error")
+        self.assertIn("is not a position", result["errors"][0]["message"])
+        new_case = self.env["collection.case"].browse(result["rows"][0]["case_id"])
+        self.assertEqual((new_case.partner_id.partner_latitude, new_case.partner_id.partner_longitude), (4.61, -74.07))
+        self.assertEqual(new_case.zone_id, self.centro)
+        self.assertEqual((known.partner_latitude, known.partner_longitude), (4.62, -74.06))
+        self.assertEqual(known.collection_location_ids.source, "import")
+        self.assertEqual(self.unknown.zone_id, self.centro)

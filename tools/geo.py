@@ -84,3 +84,19 @@ def area_hits(areas, keys, longitudes, latitudes):
         for index in numpy.flatnonzero(flags):
             found.setdefault(keys[index], set()).add(area_key)
     return {key: frozenset(value) for key, value in found.items()}
+
+
+def parse_coordinate(text):
+    """A latitude or longitude written in a file: a decimal number with a
+    point or a comma as decimal separator (``4.6097``, ``-74,0817``);
+    None when it is not one."""
+    value = (text or "").strip().replace(" ", "")
+    if not value:
+        return None
+    if "," in value and "." not in value:
+        value = value.replace(",", ".")
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if numpy.isfinite(number) else None
