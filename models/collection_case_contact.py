@@ -8,6 +8,7 @@ from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL
@@ -17,6 +18,7 @@ from odoo.tools.misc import formatLang
 
 from ..tools import aging
 from ..tools import contact_rules
+from ..tools import geo
 from ..tools import scoring
 from .collection_channel import VISIT_CHANNELS
 
@@ -645,4 +647,30 @@ class CollectionCase(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_case_id": self.id},
+        }
+
+    def action_geolocate_debtors(self):
+        """Ask the geocoder configured in Odoo's settings (base_geolocalize)
+        for the position of the debtors of these cases who have none; the
+        positions found go to their position history as the geocoder's.
+        Supervisors only: the debtors' addresses leave for an outside
+        service."""
+        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise AccessError(_("Only a collection supervisor can send debtors' addresses to the geocoder."))
+        self.check_access("read")
+        debtors = self.partner_id.sudo().filtered(
+            lambda p: not geo.has_position(p.partner_latitude, p.partner_longitude)
+        )
+        if not debtors:
+            raise UserError(_("Every debtor of these cases already has a position."))
+        debtors.with_context(collection_location_source="geocoder", force_geo_localize=True).geo_localize()
+        located = debtors.filtered(lambda p: geo.has_position(p.partner_latitude, p.partner_longitude))
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success" if located else "warning",
+                "message": _("%(located)s of %(asked)s debtors located.", located=len(located), asked=len(debtors)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
         }

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from lxml import etree
 
@@ -199,3 +200,27 @@ class TestZoneAreas(CollectionCommon):
         self.assertEqual((known.partner_latitude, known.partner_longitude), (4.62, -74.06))
         self.assertEqual(known.collection_location_ids.source, "import")
         self.assertEqual(self.unknown.zone_id, self.centro)
+
+    def test_geocoder_places_debtors_without_position(self):
+        """The geocoder configured in Odoo's settings is asked for the
+        debtors without a position only (the outside service is replaced by
+        a stand-in here: the tests reach no network)."""
+        asked = []
+
+        def geo_find(geocoder, address, force_country=False):
+            asked.append(address)
+            return (4.615, -74.075)
+
+        cases = self.inside | self.unknown
+        with self.assertRaises(AccessError):
+            cases.with_user(self.collector_a).action_geolocate_debtors()
+        with patch.object(type(self.env["base.geocoder"]), "geo_find", geo_find):
+            cases.with_user(self.supervisor).action_geolocate_debtors()
+        self.assertEqual(len(asked), 1, "the located debtor is not sent")
+        self.assertEqual(
+            (self.unknown.partner_id.partner_latitude, self.unknown.partner_id.partner_longitude), (4.615, -74.075)
+        )
+        self.assertEqual(self.unknown.partner_id.collection_location_ids.source, "geocoder")
+        self.assertEqual(self.unknown.zone_id, self.centro)
+        with self.assertRefused(UserError, "already has a position"):
+            self.inside.with_user(self.supervisor).action_geolocate_debtors()
