@@ -196,20 +196,24 @@ class ResPartner(models.Model):
                 )
 
     def write(self, vals):
-        if not {"partner_latitude", "partner_longitude"} & set(vals):
-            return self._collection_write_permissions(vals)
-        before = {
-            partner.id: (partner.partner_latitude or 0.0, partner.partner_longitude or 0.0) for partner in self.sudo()
-        }
-        res = self._collection_write_permissions(vals)
-        self._collection_position_moved(before)
+        positions = None
+        if {"partner_latitude", "partner_longitude"} & set(vals):
+            positions = {
+                partner.id: (partner.partner_latitude or 0.0, partner.partner_longitude or 0.0)
+                for partner in self.sudo()
+            }
+        permissions = [name for name in CONTACT_PERMISSION_FIELDS if name in vals]
+        before = self._collection_permissions_before(vals, permissions) if permissions else None
+        res = super().write(vals)
+        if permissions:
+            self._collection_permissions_after(permissions, before)
+        if positions is not None:
+            self._collection_position_moved(positions)
         return res
 
-    def _collection_write_permissions(self, vals):
-        """Write, logging every change of the debtor's contact permissions."""
-        permissions = [name for name in CONTACT_PERMISSION_FIELDS if name in vals]
-        if not permissions:
-            return super().write(vals)
+    def _collection_permissions_before(self, vals, permissions):
+        """Refuse lifting *do not contact* to non-supervisors; the contact
+        permissions before the write."""
         if (
             vals.get("collection_do_not_contact") is False
             and not self.env.su
@@ -217,14 +221,16 @@ class ResPartner(models.Model):
             and self.sudo().filtered("collection_do_not_contact")
         ):
             raise AccessError(_("Only a collection supervisor can lift a debtor's request not to be contacted."))
-        before = {
+        return {
             partner.id: {
                 "collection_do_not_contact": partner.collection_do_not_contact,
                 "collection_channel_ids": sorted(partner.collection_channel_ids.mapped("name")),
             }
             for partner in self.sudo()
         }
-        res = super().write(vals)
+
+    def _collection_permissions_after(self, permissions, before):
+        """Log every change of the debtors' contact permissions."""
         for partner in self.sudo():
             after = {
                 "collection_do_not_contact": partner.collection_do_not_contact,
@@ -237,7 +243,6 @@ class ResPartner(models.Model):
             }
             if changes:
                 partner._collection_log_permissions(changes)
-        return res
 
     def _collection_position_moved(self, before):
         """Keep the positions replaced in the debtors' position history (with
