@@ -34,4 +34,5 @@ from . import test_statement
 from . import test_strategy
 from . import test_tour
 from . import test_translations
+from . import test_visit_plan
 from . import test_work_list
