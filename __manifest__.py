@@ -19,7 +19,7 @@
         "spreadsheet_dashboard",
         "base_geolocalize",
     ],
-    "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words", "shapely"]},
+    "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words", "shapely", "ortools"]},
     "data": [
         "security/debt_collection_groups.xml",
         "security/ir.model.access.csv",
@@ -89,6 +89,8 @@
         "report/collection_remittance_templates.xml",
         "views/collection_remittance_views.xml",
         "wizard/collection_commission_settlement_views.xml",
+        "report/collection_visit_plan_reports.xml",
+        "views/collection_visit_plan_views.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",

@@ -14,6 +14,7 @@ from odoo.tools import SQL
 
 from ..tools import geo
 from .collection_case_contact import ContactRefused
+from .collection_channel import VISIT_CHANNELS
 
 DIRECTIONS = [("outbound", "Outbound"), ("inbound", "Inbound")]
 # clocks of phones and browsers drift: a start this far ahead of the server is accepted
@@ -222,7 +223,35 @@ class CollectionInteraction(models.Model):
                     payload={"interaction_id": interaction.id, "policy_id": policy.id, "rule": rule},
                 )
         interactions._apply_result_effects()
+        interactions._mark_visit_stops()
         return interactions
+
+    def _mark_visit_stops(self):
+        """A visit logged on a case planned that day for its collector marks
+        the stop visited, with the visit."""
+        visits = self.filtered(lambda i: i.channel_code in VISIT_CHANNELS and not i.voided)
+        if not visits:
+            return
+        Stop = self.env["collection.visit.stop"].sudo()
+        stops = Stop.search(
+            [
+                ("case_id", "in", visits.case_id.ids),
+                ("state", "=", "planned"),
+                ("plan_id.user_id", "in", visits.user_id.ids),
+            ]
+        )
+        for visit in visits:
+            # the collector's day, in their own time zone
+            day = fields.Datetime.context_timestamp(
+                visit.with_context(tz=visit.user_id.tz or "UTC"), visit.date_start
+            ).date()
+            stop = stops.filtered(
+                lambda s, v=visit, d=day: (
+                    s.case_id == v.case_id and s.plan_id.user_id == v.user_id and s.plan_id.date == d
+                )
+            )[:1]
+            if stop:
+                stop.write({"state": "done", "interaction_id": visit.id})
 
     def _check_contact_rules(self, vals, case, override_reason):
         """Refuse an outbound contact the debtor's contact policy forbids,

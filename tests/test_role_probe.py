@@ -295,6 +295,11 @@ class TestRoleProbe(CollectionCommon):
             }
         )
         sudo["collection.case.snapshot"]._take()
+        debtor.write({"partner_latitude": 4.6, "partner_longitude": -74.1})
+        visit_plan = env["collection.visit.plan"].create(
+            {"user_id": boss.id, "company_id": company.id, "date": cls.today, "team_id": team.id}
+        )
+        env["collection.visit.stop"].create({"plan_id": visit_plan.id, "case_id": case.id})
         remittance = env["collection.remittance"].create(
             {"portfolio_id": portfolio.id, "date_from": cls.today, "date_to": cls.today}
         )
@@ -309,6 +314,8 @@ class TestRoleProbe(CollectionCommon):
                 "collection.report.wizard": env["collection.report.wizard"].create(
                     {"company_id": company.id, "date_from": cls.today, "date_to": cls.today}
                 ),
+                "collection.visit.plan": visit_plan,
+                "collection.visit.stop": visit_plan.stop_ids,
                 "collection.partner.location": sudo["collection.partner.location"].create(
                     {"partner_id": debtor.id, "latitude": 4.6, "longitude": -74.1}
                 ),
