@@ -1629,6 +1629,27 @@ def scenario_p9():
     report("P9", "monthly snapshot + KPIs in the daily run (s)", take_s, None, "s", False, snapshots=snapshots)
 
 
+def _place_debtors(where, country=None):
+    """Give the debtors of the cases matching ``where`` (SQL on the alias
+    ``c``) a position spread over Bogotá (repeatable: from their id), and
+    ``country`` when given."""
+    env.cr.execute(
+        SQL(
+            """
+            UPDATE res_partner p
+               SET partner_latitude = 4.50 + 0.40 * ((hashtext(p.id::text) & 65535) / 65535.0),
+                   partner_longitude = -74.20 + 0.30 * (((hashtext(p.id::text) >> 16) & 65535) / 65535.0),
+                   country_id = COALESCE(%s, p.country_id)
+              FROM collection_case c
+             WHERE c.partner_id = p.id AND %s
+            """,
+            country.id if country else None,
+            where,
+        )
+    )
+    env.invalidate_all()
+
+
 def scenario_p10():
     """Zoning by position: every debtor of the world placed around Bogotá
     (in SQL), 16 zones drawn as squares of a 4 × 4 grid over the city, and
@@ -1639,18 +1660,7 @@ def scenario_p10():
     re-zoned in under 10 s."""
     data = world()
     company = env.company
-    env.cr.execute(
-        SQL(
-            """
-            UPDATE res_partner p
-               SET partner_latitude = 4.50 + 0.40 * ((hashtext(p.id::text) & 65535) / 65535.0),
-                   partner_longitude = -74.20 + 0.30 * (((hashtext(p.id::text) >> 16) & 65535) / 65535.0)
-              FROM collection_case c
-             WHERE c.partner_id = p.id
-            """
-        )
-    )
-    env.invalidate_all()
+    _place_debtors(SQL("TRUE"))
     Case = env["collection.case"]
     t0 = time.perf_counter()
     Case._assign_zones(company)
@@ -1719,22 +1729,8 @@ def scenario_p11():
             zones.ids,
         )
     )
-    env.cr.execute(
-        SQL(
-            """
-            UPDATE res_partner p
-               SET partner_latitude = 4.50 + 0.40 * ((hashtext(p.id::text) & 65535) / 65535.0),
-                   partner_longitude = -74.20 + 0.30 * (((hashtext(p.id::text) >> 16) & 65535) / 65535.0),
-                   country_id = %s
-              FROM collection_case c
-             WHERE c.partner_id = p.id AND c.user_id = %s
-            """,
-            # debtors under the Mexican preset (visits 7:00-22:00): Colombia's Ley 2300 forbids field visits
-            env.ref("base.mx").id,
-            collector.id,
-        )
-    )
-    env.invalidate_all()
+    # debtors under the Mexican preset (visits 7:00-22:00): Colombia's Ley 2300 forbids field visits
+    _place_debtors(SQL("c.user_id = %s", collector.id), country=env.ref("base.mx"))
     plan = env["collection.visit.plan"].create(
         {
             "user_id": collector.id,
