@@ -442,6 +442,23 @@ class TestCronJobs(BaseCase):
             rate, amount = cr.fetchone()
         self.assertAlmostEqual(rate, expected_rate)
         self.assertAlmostEqual(float(amount), round(300.0 * expected_rate, 2))
+        # the same run took the month's snapshot of the case and the portfolio's KPIs, at that rate
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT amount_residual_company, aging_bucket FROM collection_case_snapshot "
+                "WHERE case_id = %s AND month = date_trunc('month', %s::date)",
+                [case_id, today],
+            )
+            snapshot = cr.fetchone()
+            cr.execute(
+                "SELECT SUM(ar_end) FROM collection_kpi_month WHERE portfolio_id = %s "
+                "AND month = date_trunc('month', %s::date)",
+                [portfolio_id, today],
+            )
+            (kpi_ar_end,) = cr.fetchone()
+        self.assertEqual(snapshot[1], "d001_030")
+        self.assertAlmostEqual(float(snapshot[0]), round(300.0 * expected_rate, 2))
+        self.assertAlmostEqual(float(kpi_ar_end), round(300.0 * expected_rate, 2))
 
     def _ref_id(self, xmlid):
         with self.registry.cursor() as cr:
