@@ -508,21 +508,32 @@ class CollectionCase(models.Model):
     def _compute_zone_id(self):
         Zone = self.env["collection.zone"]
         criteria = Zone._criteria(self.company_id.ids)
-        areas = Zone._areas(self.company_id.ids)
+        # which drawn areas hold each located debtor: one vectorised test per company and area
+        hits = {}
+        for company_id, company_areas in Zone._areas(self.company_id.ids).items():
+            located = [
+                (case.id, case.partner_id.sudo())
+                for case in self
+                if case.company_id.id == company_id
+                and geo.has_position(case.partner_id.sudo().partner_latitude, case.partner_id.sudo().partner_longitude)
+            ]
+            if located:
+                hits.update(
+                    geo.area_hits(
+                        company_areas,
+                        [case_id for case_id, _partner in located],
+                        [partner.partner_longitude for _case_id, partner in located],
+                        [partner.partner_latitude for _case_id, partner in located],
+                    )
+                )
         for case in self:
             zones = criteria.get(case.company_id.id)
             partner = case.partner_id.sudo()
             key = None
             if zones and partner:
-                hits = frozenset()
-                if areas.get(case.company_id.id) and geo.has_position(
-                    partner.partner_latitude, partner.partner_longitude
-                ):
-                    hits = geo.area_hits(
-                        areas[case.company_id.id], [case.id], [partner.partner_longitude], [partner.partner_latitude]
-                    ).get(case.id, frozenset())
+                inside = hits.get(case.id, frozenset())
                 key = zone_tools.best_zone(
-                    zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip, hits
+                    zones, partner.country_id.id, partner.state_id.id, partner.city, partner.zip, inside
                 )
             case.zone_id = key or False
 

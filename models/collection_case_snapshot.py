@@ -2,8 +2,6 @@
 as the month ends), kept by the daily run, from which the KPIs and roll
 rates are computed."""
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -105,7 +103,3 @@ class CollectionCaseSnapshot(models.Model):
         self.invalidate_model()
         self.env["collection.kpi.month"]._refresh(month)
         self.env["collection.kpi.roll"]._refresh(month)
-
-    @api.model
-    def _previous_month(self, month):
-        return month - relativedelta(months=1)

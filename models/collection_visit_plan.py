@@ -96,7 +96,6 @@ class CollectionVisitPlan(models.Model):
             if not vals.get("team_id") and vals.get("user_id", self.env.uid):
                 member = Member.search([("user_id", "=", vals.get("user_id", self.env.uid))], limit=1)
                 vals["team_id"] = member.team_id.id
-                vals.setdefault("daily_visits", DEFAULT_DAILY_VISITS)
         plans = super().create(vals_list)
         plans._check_planner()
         return plans

@@ -31,14 +31,11 @@ class RatioMeasuresMixin(models.AbstractModel):
     _description = "Collection KPI Ratio Measures"
     _ratio_measures = {}
 
-    def _ratio_components(self, fname):
-        return self._ratio_measures[fname][0]
-
     def _read_group_select(self, aggregate_spec, query):
         fname = aggregate_spec.split(":")[0]
         if fname in self._ratio_measures:
             parts = []
-            for column in self._ratio_components(fname):
+            for column in self._ratio_measures[fname][0]:
                 if column == "month":
                     parts.append(SQL("MAX(%s)::text", self._field_to_sql(self._table, "month", query)))
                 elif column.startswith("placed_history."):

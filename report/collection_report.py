@@ -245,7 +245,8 @@ class CollectionReport(models.AbstractModel):
         cr = self.env.cr
         self.env.flush_all()
         user_ids = list(filters.get("user_ids") or [])
-        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+        supervisor = self.env.user.has_group("debt_collection.group_collection_supervisor")
+        if not supervisor:
             user_ids = [self.env.uid]
             scope = SQL("(SELECT id FROM collection_case WHERE company_id = ANY(%s))", list(self.env.companies.ids))
         else:
@@ -346,7 +347,7 @@ class CollectionReport(models.AbstractModel):
                 collectors[user_id] = line
             elif team_id is not None:
                 teams[team_id] = line
-        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+        if not supervisor:
             teams = {}
         users = self.env["res.users"].sudo().browse(list(collectors))
         team_records = self.env["collection.team"].sudo().browse(list(teams))
