@@ -91,6 +91,8 @@
         "wizard/collection_commission_settlement_views.xml",
         "report/collection_visit_plan_reports.xml",
         "views/collection_visit_plan_views.xml",
+        "views/collection_field_views.xml",
+        "views/field_templates.xml",
     ],
     "demo": [
         "demo/res_company_demo.xml",
@@ -100,7 +102,7 @@
         "demo/collection_portfolio_demo.xml",
     ],
     "assets": {
-        "web.assets_backend": ["debt_collection/static/src/**/*"],
+        "web.assets_backend": ["debt_collection/static/src/js/**/*"],
         "web.assets_tests": ["debt_collection/static/tests/tours/**/*"],
     },
     "post_init_hook": "post_init_hook",

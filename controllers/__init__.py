@@ -1,1 +1,2 @@
+from . import field
 from . import portal

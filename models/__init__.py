@@ -12,6 +12,8 @@ from . import collection_channel
 from . import collection_contact_policy
 from . import collection_dispute
 from . import collection_event
+from . import collection_field_position
+from . import collection_field_submission
 from . import collection_import_job
 from . import collection_import_template
 from . import collection_installment

@@ -2,6 +2,7 @@ import base64
 from datetime import timedelta
 
 from odoo import Command
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 from odoo.tests import tagged
@@ -329,6 +330,26 @@ class TestRoleProbe(CollectionCommon):
                 "collection.remittance.line": remittance.line_ids[:1],
                 "collection.commission.settlement": env["collection.commission.settlement"].create(
                     {"date_from": cls.today, "date_to": cls.today}
+                ),
+                "collection.field.submission": sudo["collection.field.submission"].create(
+                    {
+                        "key": "probe",
+                        "user_id": boss.id,
+                        "company_id": company.id,
+                        "team_id": team.id,
+                        "case_id": case.id,
+                        "state": "conflict",
+                    }
+                ),
+                "collection.field.position": sudo["collection.field.position"].create(
+                    {
+                        "user_id": boss.id,
+                        "company_id": company.id,
+                        "team_id": team.id,
+                        "date": fields.Datetime.now(),
+                        "latitude": 4.6,
+                        "longitude": -74.1,
+                    }
                 ),
             }
         )
