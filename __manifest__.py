@@ -18,6 +18,7 @@
         "resource",
         "spreadsheet_dashboard",
         "base_geolocalize",
+        "web_leaflet_lib",
     ],
     "external_dependencies": {"python": ["phonenumbers", "openpyxl", "xlsxwriter", "num2words", "shapely", "ortools"]},
     "data": [
@@ -102,7 +103,10 @@
         "demo/collection_portfolio_demo.xml",
     ],
     "assets": {
-        "web.assets_backend": ["debt_collection/static/src/js/**/*"],
+        "web.assets_backend": [
+            "debt_collection/static/src/js/**/*",
+            "debt_collection/static/src/map/**/*",
+        ],
         "web.assets_tests": ["debt_collection/static/tests/tours/**/*"],
     },
     "post_init_hook": "post_init_hook",

@@ -43,6 +43,7 @@ def _page_strings():
         "address": _("Address"),
         "map": _("Map"),
         "history": _("History"),
+        "no_history": _("No contact logged yet."),
         "installments": _("Open installments"),
         "log_visit": _("Log the visit"),
         "result": _("Result"),
@@ -135,7 +136,7 @@ class CollectionFieldPage(http.Controller):
         return {
             "user": user.name,
             "date": format_date(env, today),
-            "plan": plan and {"id": plan.id, "name": plan.name, "distance_km": round(plan.distance_km, 1)},
+            "plan": {"id": plan.id, "name": plan.name, "distance_km": round(plan.distance_km, 1)} if plan else False,
             "stops": [self._stop_data(stop, history.get(stop.case_id.id, [])) for stop in stops],
             "results": [{"id": r.id, "name": r.name, "requires_promise": r.requires_promise} for r in results],
             "max_photos": MAX_PHOTOS,
@@ -167,17 +168,18 @@ class CollectionFieldPage(http.Controller):
                 "name": case.name,
                 "debtor": partner.name,
                 "address": partner._display_address(without_company=True).strip(),
-                "phones": partner._collection_phone_numbers()[:5],
+                "phones": [number for number, valid in partner._collection_phone_numbers() if valid][:5],
                 "email": partner.email or "",
                 "balance": format_amount(env, case.amount_residual, currency),
                 "overdue": format_amount(env, case.amount_overdue, currency),
                 "overdue_value": currency.round(case.amount_overdue),
                 "currency_digits": currency.decimal_places,
-                "promise": promise
-                and {
+                "promise": {
                     "date": format_date(env, promise.date_promise),
                     "amount": format_amount(env, promise.amount, currency),
-                },
+                }
+                if promise
+                else False,
                 "installments": [
                     {
                         "name": inst.display_name,

@@ -36,6 +36,7 @@ from . import collection_strategy
 from . import collection_strategy_run
 from . import collection_team
 from . import collection_visit_plan
+from . import collection_visit_plan_map
 from . import collection_zone
 from . import res_company
 from . import res_config_settings

@@ -28,3 +28,11 @@ class ResConfigSettings(models.TransientModel):
     )
     collection_journal_cheque_id = fields.Many2one(related="company_id.collection_journal_cheque_id", readonly=False)
     collection_journal_other_id = fields.Many2one(related="company_id.collection_journal_other_id", readonly=False)
+    # the field map's tiles (the parameters of OCA's web_leaflet_lib); no URL, no tiles: the map shows the points only
+    collection_map_tile_url = fields.Char(
+        "Map Tile Server",
+        config_parameter="leaflet.tile_url",
+        help="URL template of the map tiles, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (mind the tile "
+        "server's usage policy) or your own tile server.",
+    )
+    collection_map_copyright = fields.Char("Map Attribution", config_parameter="leaflet.copyright")

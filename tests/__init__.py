@@ -11,6 +11,7 @@ from . import test_day_one
 from . import test_dispute
 from . import test_distribution
 from . import test_distribution_tools
+from . import test_field_map
 from . import test_field_page
 from . import test_geo
 from . import test_header_matching

@@ -21,7 +21,7 @@ class FieldCommon(CollectionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.collector_a.tz = "UTC"
+        (cls.collector_a | cls.supervisor | cls.supervisor_other).tz = "UTC"
         cls.visit = cls.env.ref("debt_collection.collection_channel_visit")
         cls.contacted = cls.env.ref("debt_collection.collection_result_contacted")
         cls.promised = cls.env["collection.result"].search([("requires_promise", "=", True)], limit=1)

@@ -378,6 +378,7 @@
                 c.installments.map((i) => h("tr", {}, h("td", {}, i.name), h("td", {}, i.date_due), h("td", {}, i.residual)))
             ),
             h("h3", {}, T.history),
+            c.history.length ? null : h("p", {class: "dc_small"}, T.no_history),
             h(
                 "ul",
                 {class: "dc_history"},
