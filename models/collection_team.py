@@ -4,6 +4,8 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+from ..tools import geo
+
 DEFAULT_DAILY_CAPACITY = 40
 
 
@@ -100,6 +102,12 @@ class CollectionTeamMember(models.Model):
         check_company=True,
         help="Zones this collector covers in zone distributions; empty means the zones of the team.",
     )
+    start_latitude = fields.Float(
+        "Field Start Latitude",
+        digits=(10, 7),
+        help="Where this collector's field day starts (office, home): their visit plans start from it.",
+    )
+    start_longitude = fields.Float("Field Start Longitude", digits=(10, 7))
     substitute_id = fields.Many2one(
         "res.users",
         index=True,
@@ -113,6 +121,12 @@ class CollectionTeamMember(models.Model):
     _sql_constraints = [
         ("user_team_uniq", "unique(team_id, user_id)", "A collector can be a member of a team only once."),
     ]
+
+    @api.constrains("start_latitude", "start_longitude")
+    def _check_start(self):
+        for member in self:
+            if not geo.valid_coordinates(member.start_latitude, member.start_longitude):
+                raise ValidationError(_("The field start point of %s is out of range.", member.user_id.name))
 
     @api.depends("absence_from", "absence_to")
     @api.depends_context("tz")

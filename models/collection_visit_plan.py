@@ -93,9 +93,13 @@ class CollectionVisitPlan(models.Model):
     def create(self, vals_list):
         Member = self.env["collection.team.member"].sudo()
         for vals in vals_list:
-            if not vals.get("team_id") and vals.get("user_id", self.env.uid):
-                member = Member.search([("user_id", "=", vals.get("user_id", self.env.uid))], limit=1)
+            member = Member.search([("user_id", "=", vals.get("user_id", self.env.uid))], limit=1)
+            if not vals.get("team_id"):
                 vals["team_id"] = member.team_id.id
+            # the day starts where the collector's field day starts, unless given
+            if not vals.get("start_latitude") and not vals.get("start_longitude") and member.start_latitude:
+                vals["start_latitude"] = member.start_latitude
+                vals["start_longitude"] = member.start_longitude
         plans = super().create(vals_list)
         plans._check_planner()
         return plans

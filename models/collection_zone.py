@@ -3,6 +3,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from ..tools import geo
 from ..tools import zones as zone_tools
@@ -50,6 +51,30 @@ class CollectionZone(models.Model):
     )
     case_count = fields.Integer("Open Cases", compute="_compute_case_count")
     note = fields.Text()
+
+    @api.model
+    def area_map_centre(self):
+        """Where to open the map to draw an area: the middle of the current
+        company's located debtors with open cases, else its own address."""
+        self.check_access("write")
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT AVG(p.partner_latitude), AVG(p.partner_longitude)
+                  FROM collection_case c JOIN res_partner p ON p.id = c.partner_id
+                 WHERE c.company_id = %s AND c.state = 'open'
+                   AND COALESCE(p.partner_latitude, 0) != 0 AND COALESCE(p.partner_longitude, 0) != 0
+                """,
+                self.env.company.id,
+            )
+        )
+        latitude, longitude = self.env.cr.fetchone()
+        if latitude is None:
+            partner = self.env.company.partner_id
+            latitude, longitude = partner.partner_latitude, partner.partner_longitude
+        if not geo.has_position(latitude, longitude):
+            return False
+        return {"latitude": float(latitude), "longitude": float(longitude)}
 
     @api.constrains("area_geojson")
     def _check_area_geojson(self):

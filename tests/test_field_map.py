@@ -1,6 +1,9 @@
+import json
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
@@ -112,6 +115,18 @@ class TestFieldMap(FieldCommon):
         )
         self.assertEqual(outcome["status"], "conflict")
 
+    def test_the_plan_starts_where_the_collector_starts(self):
+        member = self.team.member_ids.filtered(lambda m: m.user_id == self.collector_b)
+        member.write({"start_latitude": 4.7, "start_longitude": -74.05})
+        plan = (
+            self.env["collection.visit.plan"]
+            .with_user(self.supervisor)
+            .create({"user_id": self.collector_b.id, "date": self.day})
+        )
+        self.assertEqual((plan.start_latitude, plan.start_longitude), (4.7, -74.05))
+        with self.assertRaises(ValidationError):
+            member.start_latitude = 123.0
+
 
 @tagged("post_install", "-at_install")
 class TestFieldMapBrowser(FieldCommon, HttpCase):
@@ -143,3 +158,57 @@ class TestFieldMapBrowser(FieldCommon, HttpCase):
             login="dc_supervisor",
         )
         self.assertEqual(len(self.plan.stop_ids), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestZoneAreaDrawing(FieldCommon, HttpCase):
+    def test_an_area_drawn_on_the_map(self):
+        zone = self.env["collection.zone"].create({"name": "Chapinero", "team_id": self.team.id})
+        self.assertEqual(
+            self.env["collection.zone"].with_user(self.manager).area_map_centre(),
+            {"latitude": 4.615, "longitude": -74.065},
+        )
+        with self.assertRaises(AccessError):
+            self.env["collection.zone"].with_user(self.collector_a).area_map_centre()
+        # three corners clicked around the two debtors, then Finish and Save
+        code = """(async () => {
+            const wait = async (check, what) => {
+                for (let i = 0; i < 200; i++) {
+                    if (check()) return;
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                throw new Error("timeout: " + what);
+            };
+            await wait(() => document.querySelector(".dc_area_draw"), "the map of the area");
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            document.querySelector(".dc_area_draw").click();
+            await wait(() => document.querySelector(".dc_area_finish"), "drawing");
+            const map = document.querySelector(".dc_zone_area_canvas");
+            const box = map.getBoundingClientRect();
+            for (const [x, y] of [[0.15, 0.15], [0.85, 0.15], [0.5, 0.9]]) {
+                const point = {clientX: box.left + box.width * x, clientY: box.top + box.height * y, bubbles: true};
+                map.dispatchEvent(new MouseEvent("mousedown", point));
+                map.dispatchEvent(new MouseEvent("mouseup", point));
+                map.dispatchEvent(new MouseEvent("click", point));
+                await new Promise((resolve) => setTimeout(resolve, 50));
+            }
+            await wait(() => !document.querySelector(".dc_area_finish").disabled, "three corners");
+            document.querySelector(".dc_area_finish").click();
+            await wait(() => document.querySelector(".dc_area_clear"), "the area drawn");
+            document.querySelector(".o_form_button_save").click();
+            await wait(() => document.querySelector(".o_form_status_indicator_buttons.invisible"), "saved");
+            console.log("test successful");
+        })()"""
+        self.browser_js(
+            f"/odoo/action-debt_collection.collection_zone_action/{zone.id}",
+            code,
+            ready="!!document.querySelector('.dc_zone_area_canvas.leaflet-container')",
+            login="dc_manager",
+        )
+        zone.invalidate_recordset()
+        area = json.loads(zone.area_geojson)
+        self.assertEqual(area["type"], "Polygon")
+        self.assertEqual(len(area["coordinates"][0]), 4)
+        # the area holds the debtors it was drawn around: their cases move to the zone
+        self.env["collection.case"]._assign_zones(self.company)
+        self.assertEqual((self.casa | self.casa_dos).zone_id, zone)

@@ -104,6 +104,35 @@ class TestFieldPage(FieldCommon, HttpCase):
         self.assertEqual((stop.state, stop.interaction_id), ("done", visit))
         self.assertEqual(outcome["stop_id"], stop.id)
 
+    def test_the_day_costs_the_same_queries_whatever_its_stops(self):
+        self.authenticate("dc_collector_a", "dc_collector_a")
+        self.make_jsonrpc_request("/collection/field/day")  # routing map and caches warmed
+
+        def add_stops(count, start):
+            for index in range(start, start + count):
+                debtor = self._debtor(
+                    f"Otra {index}", partner_latitude=4.6, partner_longitude=-74.1, phone=f"+57 601 555 00{index:02d}"
+                )
+                case = self._case(debtor, self.collector_a, installments=((-30, 100.0), (-10, 50.0)))
+                self.env["collection.visit.stop"].create({"plan_id": self.plan.id, "case_id": case.id})
+            self.env.flush_all()
+
+        def queries():
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            day = self.make_jsonrpc_request("/collection/field/day")
+            return self.cr.sql_log_count - before, len(day["stops"])
+
+        add_stops(1, 0)
+        small, stops = queries()
+        self.assertEqual(stops, 3)
+        add_stops(5, 1)
+        big, stops = queries()
+        self.assertEqual(stops, 8)
+        # five more stops: no query per stop (a flush or a cache miss of the test may add one or two)
+        self.assertLessEqual(big, small + 2, "the field day's queries grow with its stops")
+        self.assertLessEqual(small, 35)
+
     def test_promise_and_position_from_the_phone(self):
         self.authenticate("dc_collector_a", "dc_collector_a")
         promise_date = fields.Date.to_string(fields.Date.add(self.day, days=5))
@@ -269,6 +298,10 @@ class TestFieldPageOffline(FieldCommon, HttpCase):
             browser.navigate_to(self.base_url() + "/collection/field", wait_stop=True)
             self._wait(browser, "window.dcField && window.dcField.ready", "the page did not start offline")
             self.assertEqual(self._eval(browser, "document.querySelectorAll('#dc_stops li').length"), 2)
+            # a photo over the limit is refused on the phone, with a message, and nothing is queued
+            self._eval(browser, self._log_visit_js(self.stops[0], "Too big", photo_bytes=MAX_PHOTO_BYTES + 1))
+            self._wait(browser, "(document.getElementById('dc_error') || {}).textContent?.includes('MB')", "no message")
+            self.assertEqual(self._eval(browser, "window.dcField.queueSize()"), 0)
             for stop in self.stops:
                 self._eval(browser, self._log_visit_js(stop, f"Visita offline {stop.sequence}"))
                 self._wait(browser, "document.getElementById('dc_stops') !== null", "the visit was not saved")
@@ -294,13 +327,21 @@ class TestFieldPageOffline(FieldCommon, HttpCase):
             self.env["collection.field.submission"].search_count([("user_id", "=", self.collector_a.id)]), 2
         )
 
-    def _log_visit_js(self, stop, note):
+    def _log_visit_js(self, stop, note, photo_bytes=0):
+        photo = (
+            f"new Uint8Array({photo_bytes})"
+            if photo_bytes
+            else f"Uint8Array.from(atob('{PNG}'), (c) => c.charCodeAt(0))"
+        )
         return f"""(async () => {{
+            if (!document.querySelector('li[data-stop]')) {{
+                document.querySelector('.dc_detail > button').click();
+            }}
             document.querySelector('li[data-stop="{stop.id}"]').click();
             const form = document.getElementById('dc_visit_form');
             form.querySelector('[name=result_id]').value = '{self.contacted.id}';
             form.querySelector('[name=note]').value = '{note}';
-            const bytes = Uint8Array.from(atob('{PNG}'), (c) => c.charCodeAt(0));
+            const bytes = {photo};
             const files = new DataTransfer();
             files.items.add(new File([bytes], 'door.png', {{type: 'image/png'}}));
             form.querySelector('[name=photos]').files = files.files;
