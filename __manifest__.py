@@ -3,7 +3,7 @@
     "summary": "Collections for overdue receivables and creditor portfolios: "
     "cases, installments, collectors' work list, interactions, promises, disputes, contact rules, "
     "strategies with e-mail, SMS and letters, queues",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/debt-collection/debt_collection",
     "author": "debt_collection contributors",

@@ -168,8 +168,18 @@ class CollectionFieldSubmission(models.Model):
         result = self.env["collection.result"].sudo().browse(result_id).exists()
         if not case or not result:
             raise UserError(_("The visit names a case or a result that does not exist."))
-        if case.company_id not in user.company_ids:
-            raise AccessError(_("The case %s is not one of your companies'.", case.name))
+        # a case the collector may work, or one they held or had in a visit plan (reassigned since: a conflict)
+        known = (
+            case.with_user(user).has_access("read")
+            or self.env["collection.visit.stop"]
+            .sudo()
+            .search_count([("case_id", "=", case.id), ("plan_id.user_id", "=", user.id)], limit=1)
+            or self.env["collection.assignment"]
+            .sudo()
+            .search_count([("case_id", "=", case.id), ("user_id", "=", user.id)], limit=1)
+        )
+        if case.company_id not in user.company_ids or not known:
+            raise AccessError(_("You cannot log a visit on this case."))
         try:
             visited_at = fields.Datetime.to_datetime(payload.get("visited_at")) or fields.Datetime.now()
             promise_date = fields.Date.to_date(payload.get("promise_date") or False)
@@ -238,9 +248,7 @@ class CollectionFieldSubmission(models.Model):
             return _("The case %s was closed meanwhile.", case.name)
         if self.user_id not in case.acting_user_ids and case.today_user_id != self.user_id:
             return _(
-                "The case %(case)s was reassigned meanwhile (now with %(user)s).",
-                case=case.name,
-                user=(case.today_user_id or case.user_id).name or _("nobody"),
+                "The case %s was reassigned meanwhile: your supervisor decides what becomes of the visit.", case.name
             )
         return ""
 

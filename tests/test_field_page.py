@@ -165,7 +165,8 @@ class TestFieldPage(FieldCommon, HttpCase):
         self.casa.sudo().user_id = self.collector_b
         outcome = self.make_jsonrpc_request("/collection/field/visit", self._visit("k-conflict", self.casa))
         self.assertEqual(outcome["status"], "conflict")
-        self.assertIn("Boris Collector", outcome["message"])
+        self.assertIn("reassigned", outcome["message"])
+        self.assertNotIn("Boris", outcome["message"])
         self.assertFalse(self._interactions(self.casa))
         submission = self.env["collection.field.submission"].search([("key", "=", "k-conflict")])
         self.assertEqual((submission.state, submission.photo_count), ("conflict", 1))
@@ -214,6 +215,10 @@ class TestFieldPage(FieldCommon, HttpCase):
                 )
                 self.assertEqual(outcome["status"], "error")
                 self.assertIn(text, outcome["message"])
+        # a case Ana never had (neither hers nor in her plans) is refused, nothing stored
+        others = self._case(self._debtor("Ajeno"), self.collector_b)
+        outcome = self.make_jsonrpc_request("/collection/field/visit", self._visit("k-bad-other", others))
+        self.assertEqual(outcome["status"], "error")
         self.assertFalse(self.env["collection.field.submission"].search([("key", "like", "k-bad-")]))
         self.assertFalse(self._interactions(self.casa))
         # a user who is not a collector does not reach the page
