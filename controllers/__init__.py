@@ -1,2 +1,3 @@
+from . import debtor_portal
 from . import field
 from . import portal

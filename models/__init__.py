@@ -25,6 +25,7 @@ from . import collection_portfolio
 from . import collection_portfolio_bulk
 from . import collection_portfolio_demo
 from . import collection_portfolio_import
+from . import collection_portfolio_portal
 from . import collection_promise
 from . import collection_register
 from . import collection_register_layout
@@ -38,6 +39,7 @@ from . import collection_team
 from . import collection_visit_plan
 from . import collection_visit_plan_map
 from . import collection_zone
+from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import res_partner

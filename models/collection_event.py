@@ -25,6 +25,7 @@ EVENT_TYPES = [
     ("contact_permission", "Contact permission changed"),
     ("register", "Delinquent register"),
     ("litigation", "Litigation"),
+    ("portal", "Debtor portal"),
     ("other", "Other"),
 ]
 

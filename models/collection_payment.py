@@ -16,6 +16,7 @@ PAYMENT_METHODS = [
     ("card", "Card"),
     ("transfer", "Bank transfer"),
     ("cheque", "Cheque"),
+    ("online", "Online (payment provider)"),
     ("other", "Other"),
 ]
 PAYMENT_STATES = [("draft", "Draft"), ("posted", "Posted"), ("cancelled", "Cancelled")]
@@ -118,6 +119,9 @@ class CollectionPayment(models.Model):
     )
     amount_credit = fields.Monetary(
         "Credit Kept", currency_field="case_currency_id", readonly=True, copy=False, help="The excess kept as a credit."
+    )
+    transaction_id = fields.Many2one(
+        "payment.transaction", string="Online Transaction", readonly=True, copy=False, index="btree_not_null"
     )
     account_payment_id = fields.Many2one(
         "account.payment", string="Accounting Payment", readonly=True, copy=False, check_company=True
@@ -452,6 +456,9 @@ class CollectionPayment(models.Model):
     # ------------------------------------------------------------------
     def _journal(self):
         self.ensure_one()
+        if self.transaction_id:
+            # paid online: the payment provider's journal
+            return self.transaction_id.provider_id.journal_id
         company = self.company_id
         journal = company[f"collection_journal_{self.method}_id"]
         if not journal:

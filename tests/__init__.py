@@ -8,6 +8,7 @@ from . import test_contact_policy
 from . import test_contact_rules_tools
 from . import test_cron_jobs
 from . import test_day_one
+from . import test_debtor_portal
 from . import test_dispute
 from . import test_distribution
 from . import test_distribution_tools

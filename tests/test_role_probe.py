@@ -341,6 +341,11 @@ class TestRoleProbe(CollectionCommon):
                         "state": "conflict",
                     }
                 ),
+                "collection.portal.link": sudo["collection.portal.link"].with_company(company)._new_link(debtor),
+                "collection.portal.attempt": sudo["collection.portal.attempt"].create({"address": "192.0.2.1"}),
+                "collection.relief.band": sudo["collection.relief.band"].create(
+                    {"portfolio_id": portfolio.id, "max_installments": 3, "condonation_percent": 5.0}
+                ),
                 "collection.field.position": sudo["collection.field.position"].create(
                     {
                         "user_id": boss.id,
