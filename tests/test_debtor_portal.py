@@ -265,3 +265,13 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
         self.assertEqual(payment.account_payment_id.journal_id, provider.journal_id)
         self.assertEqual(self.env["account.payment"].search_count([("payment_transaction_id", "=", tx.id)]), 1)
         self.assertEqual((old.payment_state, recent.amount_residual), ("paid", 100.0))
+
+    def test_a_debtor_pays_online_in_the_browser(self):
+        """The link, the statement, a plan and its down payment paid online, in Chromium."""
+        provider = self._provider()
+        self.start_tour(f"/collection/debts/t/{self.link.sudo().token}", "debt_collection_debtor_portal")
+        agreement = self.case_carla.agreement_ids
+        self.assertEqual((agreement.state, agreement.installment_count), ("active", 6))
+        payment = self.case_carla.payment_ids
+        self.assertEqual((payment.state, payment.amount, payment.method), ("posted", 60.0, "online"))
+        self.assertEqual(payment.transaction_id.provider_id, provider)
