@@ -3,7 +3,9 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
+from odoo.tests import new_test_user
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
@@ -84,6 +86,69 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
         self.assertEqual(statement.status_code, 200)
         self.assertTrue(statement.content.startswith(b"%PDF") or b"<html" in statement.content[:500].lower())
         self.assertTrue(self._events().filtered(lambda e: "opened" in e.description))
+
+    def test_a_portal_user_sees_their_own_debts(self):
+        user = new_test_user(
+            self.env, "dc_portal_carla", "base.group_portal", {"no_reset_password": True}, partner_id=self.carla.id
+        )
+        self.assertEqual(user.partner_id, self.carla)
+        self.authenticate("dc_portal_carla", "dc_portal_carla")
+        home = self.url_open("/my/home")
+        self.assertIn("/collection/debts", home.text)
+        debts = self.url_open("/collection/debts")
+        self.assertIn(self.case_carla.name, debts.text)
+        self.assertNotIn(self.case_diego.name, debts.text)
+        self.assertEqual(self._page(self.case_diego).status_code, 404)
+        # a form sent without Odoo's CSRF token is refused, nothing recorded
+        today = fields.Date.context_today(self.case_carla)
+        refused = self.url_open(
+            f"/collection/debts/{self.case_carla.id}/promise",
+            data={"amount": "200", "date_promise": str(today + timedelta(days=5))},
+        )
+        self.assertEqual(refused.status_code, 400)
+        self.assertFalse(self.case_carla.promise_ids)
+
+    def test_the_page_speaks_the_debtors_language(self):
+        if not self.env["res.lang"]._lang_get("es_419"):
+            self.skipTest("Spanish (Latin America) is not installed")
+        self.carla.lang = "es_419"
+        self._open()
+        page = self._page()
+        self.assertIn("Cuotas", page.text)
+        self.assertIn("Promesa de pago", page.text)
+
+    def test_the_collector_makes_a_link_a_supervisor_revokes_it(self):
+        action = self.case_carla.with_user(self.collector_a).action_portal_link()
+        link = self.env["collection.portal.link"].browse(action["res_id"])
+        self.assertEqual(link.partner_id, self.carla)
+        url = link.with_user(self.collector_a).url
+        self.assertIn("/collection/debts/t/", url)
+        with self.assertRaises(AccessError):
+            self.case_carla.with_user(self.collector_b).action_portal_link()
+        with self.assertRaises(AccessError):
+            link.with_user(self.collector_a).action_revoke()
+        self.assertEqual(self.url_open(url.split(self.base_url(), 1)[-1]).status_code, 200)
+        link.with_user(self.supervisor).action_revoke()
+        self.opener.cookies.clear()
+        self.assertEqual(self.url_open(url.split(self.base_url(), 1)[-1]).status_code, 404)
+
+    def test_the_debt_page_costs_the_same_queries_whatever_its_size(self):
+        self._open()
+        self._page()  # routing map and caches warmed
+
+        def queries(case):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            self.assertEqual(self._page(case).status_code, 200)
+            return self.cr.sql_log_count - before
+
+        small = queries(self.case_carla)
+        big_case = self._case(
+            self.carla, self.collector_a, installments=[(-300 + 30 * index, 100.0) for index in range(12)]
+        )
+        big = queries(big_case)
+        self.assertLessEqual(big, small + 3, "the debt page's queries grow with its installments")
 
     def test_dead_links_and_too_many_tries(self):
         self.opener.cookies.clear()
