@@ -260,6 +260,12 @@ class CollectionPortfolio(models.Model):
                         "team_id": team_latam.id,
                         "load_date": today - timedelta(days=40),
                         "state": "active",
+                        # debtors may ask on the portal for up to 6 monthly installments, 15 % off if paid at once
+                        "relief_max_installments": 6,
+                        "relief_band_ids": [
+                            Command.create({"max_installments": 1, "condonation_percent": 15.0}),
+                            Command.create({"max_installments": 3, "condonation_percent": 5.0}),
+                        ],
                         "note": "<p>Consumer credit up to 210 days past due, assigned for six months.</p>",
                     },
                 ),
