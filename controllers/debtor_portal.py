@@ -6,6 +6,7 @@ every page reads only that debtor's cases, every amount is recomputed here
 and every action is an event of the case."""
 
 import base64
+import math
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -17,6 +18,7 @@ from odoo import fields
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.http import content_disposition
 from odoo.http import request
 from odoo.tools import float_compare
 from odoo.tools.misc import format_amount
@@ -28,6 +30,24 @@ from ..tools import schedule as schedule_tools
 
 SESSION_KEY = "debt_collection_portal_link"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ID = 2**31 - 1
+
+
+def _number(value):
+    """A finite float from a form value; ValueError otherwise."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(value)
+    return number
+
+
+def _record_id(value):
+    """A positive record id from a form value, or 0."""
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return 0
+    number = int(text)
+    return number if 0 < number <= MAX_ID else 0
 
 
 class CollectionDebtorPortal(PaymentPortal):
@@ -38,16 +58,17 @@ class CollectionDebtorPortal(PaymentPortal):
         """The debtor of the visit (commercial partner) and the link that
         opened it: the signed link kept in the session, else the logged-in
         user's own partner."""
+        user = request.env.user
+        if not user._is_public():
+            # a logged-in debtor is themselves, whatever link was opened in their browser
+            return user.partner_id.commercial_partner_id, None
         link_id = request.session.get(SESSION_KEY)
         if link_id:
             link = request.env["collection.portal.link"].sudo().browse(link_id).exists()
             if link and not link.revoked and link.date_expiry >= fields.Datetime.now():
                 return link.partner_id.commercial_partner_id, link
             request.session.pop(SESSION_KEY, None)
-        user = request.env.user
-        if user._is_public():
-            return request.env["res.partner"], None
-        return user.partner_id.commercial_partner_id, None
+        return request.env["res.partner"], None
 
     def _collection_cases(self, debtor):
         if not debtor:
@@ -186,7 +207,10 @@ class CollectionDebtorPortal(PaymentPortal):
             pdf,
             headers=[
                 ("Content-Type", "application/pdf"),
-                ("Content-Disposition", f'inline; filename="{case.name.replace("/", "-")}.pdf"'),
+                (
+                    "Content-Disposition",
+                    content_disposition(case.name.replace("/", "-") + ".pdf", disposition_type="inline"),
+                ),
             ],
         )
 
@@ -209,7 +233,10 @@ class CollectionDebtorPortal(PaymentPortal):
             pdf,
             headers=[
                 ("Content-Type", "application/pdf"),
-                ("Content-Disposition", f'inline; filename="{payment.name.replace("/", "-")}.pdf"'),
+                (
+                    "Content-Disposition",
+                    content_disposition(payment.name.replace("/", "-") + ".pdf", disposition_type="inline"),
+                ),
             ],
         )
 
@@ -234,9 +261,9 @@ class CollectionDebtorPortal(PaymentPortal):
         currency = case.currency_id
         today = fields.Date.context_today(case)
         try:
-            amount = currency.round(float(amount or 0))
+            amount = currency.round(_number(amount or 0))
             date_promise = fields.Date.to_date(date_promise or False)
-        except ValueError:
+        except (TypeError, ValueError, OverflowError):
             return self._collection_redirect(case, error=_("Enter the amount and the date of your promise."))
         latest = today + timedelta(days=max(case.portfolio_id.portal_promise_max_days, 0))
         minimum = self._promise_min_amount(case)
@@ -272,8 +299,10 @@ class CollectionDebtorPortal(PaymentPortal):
                         }
                     )
                 )
-        except (UserError, ValidationError) as error:
-            return self._collection_redirect(case, error=error.args[0])
+        except (UserError, ValidationError):
+            return self._collection_redirect(
+                case, error=_("Your promise could not be recorded (you may already have one running): contact us.")
+            )
         self._collection_log(
             case,
             _(
@@ -307,10 +336,10 @@ class CollectionDebtorPortal(PaymentPortal):
         if case.agreement_ids.filtered(lambda a: a.state == "to_approve"):
             raise UserError(_("A payment plan you asked for is waiting for approval."))
         try:
-            count = int(installments or 0)
-            down = currency.round(float(down or 0))
+            count = int(_number(installments or 0))
+            down = currency.round(_number(down or 0))
             first_due = fields.Date.to_date(first_due or False) or today + timedelta(days=30)
-        except ValueError as error:
+        except (TypeError, ValueError, OverflowError) as error:
             raise UserError(_("The plan cannot be read.")) from error
         balance = currency.round(sum(replaced.mapped("amount_residual")))
         condonation_percent = portfolio._relief_condonation(count)
@@ -383,13 +412,17 @@ class CollectionDebtorPortal(PaymentPortal):
                         "note": _("Asked for by the debtor on the portal."),
                     }
                 )
-                if agreement.level_id.portal_self_approval:
-                    agreement._check_ready()
+                agreement._check_ready()
+                # a debtor whose earlier plan broke does not get a new one alone
+                broken = case.agreement_ids.filtered(lambda a: a.state == "broken")
+                if agreement.level_id.portal_self_approval and not broken:
                     agreement._approve()
                 else:
                     agreement.action_submit()
-        except (UserError, ValidationError) as error:
-            return self._collection_redirect(case, error=error.args[0])
+        except (UserError, ValidationError):
+            return self._collection_redirect(
+                case, error=_("Your payment plan could not be recorded: contact us to agree on one.")
+            )
         approved = agreement.state == "active"
         self._collection_log(
             case,
@@ -420,20 +453,18 @@ class CollectionDebtorPortal(PaymentPortal):
     )
     def collection_dispute(self, case_id, reason_id=None, description=None, **kw):
         case, _debtor = self._collection_case(case_id)
-        installment_ids = {
-            int(value) for value in request.httprequest.form.getlist("installment_ids") if value.isdigit()
-        }
+        installment_ids = {_record_id(value) for value in request.httprequest.form.getlist("installment_ids")}
         installments = case.installment_ids.filtered(
             lambda i: i.id in installment_ids and i.state in ("pending", "partial") and not i.is_disputed
         )
-        reason = request.env["collection.dispute.reason"].sudo().browse(int(reason_id or 0)).exists()
+        reason = request.env["collection.dispute.reason"].sudo().search([("id", "=", _record_id(reason_id))], limit=1)
         description = (description or "").strip()
         if not installments or not reason or not description:
             return self._collection_redirect(
                 case, error=_("Choose the installments you contest, the reason, and tell us why.")
             )
         upload = kw.get("attachment")
-        data = upload.read() if upload and getattr(upload, "filename", None) else b""
+        data = upload.read(MAX_ATTACHMENT_BYTES + 1) if upload and getattr(upload, "filename", None) else b""
         if len(data) > MAX_ATTACHMENT_BYTES:
             return self._collection_redirect(case, error=_("The document is over 10 MB."))
         try:
@@ -460,8 +491,8 @@ class CollectionDebtorPortal(PaymentPortal):
                             "res_id": dispute.id,
                         }
                     )
-        except (UserError, ValidationError) as error:
-            return self._collection_redirect(case, error=error.args[0])
+        except (UserError, ValidationError):
+            return self._collection_redirect(case, error=_("Your dispute could not be recorded: contact us."))
         self._collection_log(
             case, _("Dispute %s opened by the debtor on the portal.", dispute.name), {"dispute_id": dispute.id}
         )
@@ -472,21 +503,29 @@ class CollectionDebtorPortal(PaymentPortal):
     # ------------------------------------------------------------------
     # Paying online
     # ------------------------------------------------------------------
+    def _collection_payable(self, case):
+        """What may be paid online: the open installments outside disputes."""
+        open_installments = case.installment_ids.filtered(
+            lambda i: i.state in ("pending", "partial") and not i.is_disputed
+        )
+        return case.currency_id.round(sum(open_installments.mapped("amount_residual")))
+
     def _collection_amount(self, case, amount):
-        """The amount to pay: what the debtor asked (at most the balance),
-        else the overdue amount, else the balance."""
+        """The amount to pay: what the debtor asked (at most what may be
+        paid), else the overdue amount, else all that may be paid."""
         currency = case.currency_id
-        default = case.amount_overdue or case.amount_residual
+        payable = self._collection_payable(case)
+        default = min(case.amount_overdue or payable, payable)
         try:
-            value = currency.round(float(amount)) if amount else default
-        except ValueError:
+            value = currency.round(_number(amount)) if amount else default
+        except (TypeError, ValueError, OverflowError):
             value = default
-        if currency.compare_amounts(value, 0.0) <= 0 or currency.compare_amounts(value, case.amount_residual) > 0:
+        if currency.compare_amounts(value, 0.0) <= 0 or currency.compare_amounts(value, payable) > 0:
             value = default
         return value
 
-    def _collection_payment_values(self, case, debtor, amount):
-        amount = self._collection_amount(case, amount)
+    def _collection_providers(self, case, debtor, amount):
+        """The payment providers and methods the debtor may pay this case with."""
         providers = (
             request.env["payment.provider"]
             .sudo()
@@ -497,6 +536,11 @@ class CollectionDebtorPortal(PaymentPortal):
             .sudo()
             ._get_compatible_payment_methods(providers.ids, debtor.id, currency_id=case.currency_id.id)
         )
+        return providers, methods
+
+    def _collection_payment_values(self, case, debtor, amount):
+        amount = self._collection_amount(case, amount)
+        providers, methods = self._collection_providers(case, debtor, amount)
         return {
             "pay_amount": amount,
             "providers_sudo": providers,
@@ -521,15 +565,20 @@ class CollectionDebtorPortal(PaymentPortal):
         where the debtor lands afterwards are the server's."""
         case, debtor = self._collection_case(case_id)
         currency = case.currency_id
+        payable = self._collection_payable(case)
         try:
-            amount = currency.round(float(kwargs.get("amount") or 0))
-        except ValueError as error:
+            amount = currency.round(_number(kwargs.get("amount") or 0))
+        except (TypeError, ValueError, OverflowError) as error:
             raise ValidationError(_("The amount cannot be read.")) from error
-        if currency.compare_amounts(amount, 0.0) <= 0 or currency.compare_amounts(amount, case.amount_residual) > 0:
-            raise ValidationError(
-                _("Pay between a cent and %s.", format_amount(request.env, case.amount_residual, currency))
-            )
+        if currency.compare_amounts(amount, 0.0) <= 0 or currency.compare_amounts(amount, payable) > 0:
+            raise ValidationError(_("Pay between a cent and %s.", format_amount(request.env, payable, currency)))
         self._validate_transaction_kwargs(kwargs)
+        # only the providers and methods the page offers
+        providers, methods = self._collection_providers(case, debtor, amount)
+        provider_id = _record_id(kwargs.get("provider_id"))
+        method_id = _record_id(kwargs.get("payment_method_id"))
+        if provider_id not in providers.ids or method_id not in methods.ids:
+            raise ValidationError(_("This payment method is not available."))
         kwargs.update(
             {
                 "amount": amount,
@@ -538,6 +587,7 @@ class CollectionDebtorPortal(PaymentPortal):
                 "reference_prefix": case.name,
                 "tokenization_requested": False,
                 "landing_route": f"/collection/debts/{case.id}",
+                "is_validation": False,
             }
         )
         if kwargs.get("flow") == "token":

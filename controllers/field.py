@@ -108,6 +108,9 @@ class CollectionFieldPage(http.Controller):
         today = fields.Date.context_today(user.with_context(tz=user.tz or "UTC"))
         plan = env["collection.visit.plan"].search([("user_id", "=", user.id), ("date", "=", today)], limit=1)
         stops = plan.stop_ids.sorted("sequence")
+        # a stop whose case was reassigned since is left out (a visit sent for it is kept as a conflict)
+        readable = stops.case_id._filtered_access("read")
+        stops = stops.filtered(lambda s: s.case_id in readable)
         visit = env.ref("debt_collection.collection_channel_visit")
         results = (
             env["collection.result"]

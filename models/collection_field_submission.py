@@ -4,6 +4,7 @@ supervisor when it may not."""
 
 import base64
 import binascii
+import math
 
 from odoo import Command
 from odoo import _
@@ -22,12 +23,26 @@ MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif")
 KEY_LENGTH = 64
+MAX_ID = 2**31 - 1
 SUBMISSION_STATES = [
     ("logged", "Logged"),
     ("conflict", "Conflict"),
     ("refused", "Refused"),
     ("dismissed", "Dismissed"),
 ]
+
+
+def _record_id(value):
+    """A record id from the page's payload (a number or its text), or 0."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else 0
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return 0
+    number = int(text)
+    return number if 0 < number <= MAX_ID else 0
 
 
 class CollectionFieldSubmission(models.Model):
@@ -153,14 +168,16 @@ class CollectionFieldSubmission(models.Model):
         cannot be read is a clear error, nothing is stored."""
         user = self.env.user
         try:
-            case_id = int(payload.get("case_id") or 0)
-            result_id = int(payload.get("result_id") or 0)
-            stop_id = int(payload.get("stop_id") or 0)
+            case_id = _record_id(payload.get("case_id"))
+            result_id = _record_id(payload.get("result_id"))
+            stop_id = _record_id(payload.get("stop_id"))
             latitude = float(payload["latitude"]) if payload.get("latitude") not in (None, "") else 0.0
             longitude = float(payload["longitude"]) if payload.get("longitude") not in (None, "") else 0.0
             accuracy = float(payload.get("accuracy") or 0.0)
             promise_amount = float(payload.get("promise_amount") or 0.0)
-        except (TypeError, ValueError) as error:
+            if not all(math.isfinite(value) for value in (latitude, longitude, accuracy, promise_amount)):
+                raise ValueError("not finite")
+        except (TypeError, ValueError, OverflowError) as error:
             raise UserError(_("The visit sent from the field page cannot be read.")) from error
         if not geo.valid_coordinates(latitude, longitude):
             raise UserError(_("The visit's GPS position is out of range."))
@@ -183,7 +200,7 @@ class CollectionFieldSubmission(models.Model):
         try:
             visited_at = fields.Datetime.to_datetime(payload.get("visited_at")) or fields.Datetime.now()
             promise_date = fields.Date.to_date(payload.get("promise_date") or False)
-        except ValueError as error:
+        except (TypeError, ValueError) as error:
             raise UserError(_("The visit's date cannot be read.")) from error
         stop = self.env["collection.visit.stop"].sudo().browse(stop_id).exists()
         member = (
@@ -223,6 +240,8 @@ class CollectionFieldSubmission(models.Model):
             if mimetype not in PHOTO_TYPES:
                 raise UserError(_("%s is not a photo.", name))
             data = photo.get("data") or ""
+            if not isinstance(data, str):
+                raise UserError(_("The photo %s cannot be read.", name))
             if "," in data[:100]:
                 data = data.split(",", 1)[1]  # a data: URL
             try:

@@ -302,6 +302,12 @@ class CollectionInstallment(models.Model):
         again rather than wait."""
         if not self:
             return
+        if self.env.context.get("collection_lock_wait"):
+            # a background job (an online payment's post-processing) waits its turn rather than fail
+            self.env.cr.execute(
+                SQL("SELECT id FROM collection_installment WHERE id = ANY(%s) FOR NO KEY UPDATE", self.ids)
+            )
+            return
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
                 self.env.cr.execute(

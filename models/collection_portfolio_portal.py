@@ -9,7 +9,7 @@ from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
 
 # a link is valid this many days unless told otherwise; wrong links from one address: at most this many
@@ -34,7 +34,7 @@ class CollectionPortalLink(models.Model):
     partner_id = fields.Many2one("res.partner", string="Debtor", required=True, index=True, ondelete="cascade")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     token = fields.Char(required=True, readonly=True, copy=False, groups="base.group_system", index=True)
-    url = fields.Char("Link", compute="_compute_url", compute_sudo=True)
+    url = fields.Char("Link", compute="_compute_url", compute_sudo=True, groups="base.group_system")
     date_expiry = fields.Datetime("Valid Until", required=True, readonly=True)
     revoked = fields.Boolean(readonly=True)
     last_used = fields.Datetime(readonly=True)
@@ -60,7 +60,9 @@ class CollectionPortalLink(models.Model):
         )
 
     def action_revoke(self):
-        self.check_access("write")
+        if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
+            raise AccessError(_("Only a collection supervisor can revoke a portal link."))
+        self.check_access("read")
         self.sudo().write({"revoked": True})
         for link in self:
             self.env["collection.event"].sudo()._log(
@@ -80,10 +82,11 @@ class CollectionPortalLink(models.Model):
         """The valid link of ``token``, or an empty recordset; a failure is
         counted against ``address``."""
         Attempt = self.env["collection.portal.attempt"].sudo()
-        if Attempt._blocked(address):
-            return self.browse(), True
-        link = self.sudo().search([("token", "=", token or "")], limit=1) if token else self.browse()
+        # a valid link always opens (its 256-bit token cannot be guessed); wrong ones count against the address
+        link = self.sudo().search([("token", "=", token)], limit=1) if token else self.browse()
         if not link or link.revoked or link.date_expiry < fields.Datetime.now():
+            if Attempt._blocked(address):
+                return self.browse(), True
             Attempt.create({"address": address or ""})
             return self.browse(), False
         link.write({"last_used": fields.Datetime.now(), "use_count": link.use_count + 1})
@@ -194,9 +197,15 @@ class ResPartner(models.Model):
     def _collection_portal_url(self, days=LINK_DAYS):
         """A new signed link to this debtor's page, for templates and messages."""
         self.ensure_one()
-        if not self.env.su and not self.env.user.has_group("debt_collection.group_collection_user"):
-            raise UserError(_("Only collection users can make a portal link."))
-        return self.env["collection.portal.link"]._new_link(self, days=days).url
+        if not self.env.su:
+            # only for a debtor whose open case the user may read
+            cases = self.env["collection.case"].search_count(
+                [("partner_id.commercial_partner_id", "=", self.commercial_partner_id.id), ("state", "=", "open")],
+                limit=1,
+            )
+            if not cases:
+                raise AccessError(_("You cannot make a portal link for %s.", self.display_name))
+        return self.env["collection.portal.link"]._new_link(self, days=days).sudo().url
 
 
 class CollectionCase(models.Model):
@@ -214,10 +223,23 @@ class CollectionCase(models.Model):
             cases=self,
             payload={"link_id": link.id},
         )
+        share = self.env["collection.portal.link.share"].create({"link_id": link.id, "url": link.sudo().url})
         return {
             "type": "ir.actions.act_window",
-            "res_model": "collection.portal.link",
-            "res_id": link.id,
+            "res_model": "collection.portal.link.share",
+            "res_id": share.id,
             "view_mode": "form",
             "target": "new",
         }
+
+
+class CollectionPortalLinkShare(models.TransientModel):
+    """The link just made, shown once to the one who made it."""
+
+    _name = "collection.portal.link.share"
+    _description = "Share a Debtor Portal Link"
+
+    link_id = fields.Many2one("collection.portal.link", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="link_id.partner_id", string="Debtor")
+    date_expiry = fields.Datetime(related="link_id.date_expiry")
+    url = fields.Char("Link", readonly=True)

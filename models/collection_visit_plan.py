@@ -310,6 +310,10 @@ class CollectionVisitStop(models.Model):
     def write(self, vals):
         if set(vals) - {"state", "interaction_id"}:
             self.plan_id._check_planner()
+        if {"case_id", "plan_id"} & set(vals) and not (
+            self.env.su or self.env.user.has_group("debt_collection.group_collection_supervisor")
+        ):
+            raise AccessError(_("Only a collection supervisor can move a visit to another case or plan."))
         return super().write(vals)
 
     def unlink(self):

@@ -72,11 +72,17 @@ class CollectionVisitPlan(models.Model):
             [("user_id", "in", collectors.ids), ("date", ">=", start), ("date", "<", end)], order="date"
         )
         stops = plans.stop_ids.sorted(lambda s: (s.plan_id.user_id.name or "", s.sequence, s.id))
+        # a stop whose case the user may no longer read (reassigned since) is left off the map
+        readable = stops.case_id._filtered_access("read")
         return {
             "date": fields.Date.to_string(day),
             "can_reassign": supervisor,
-            "collectors": self._map_collectors(collectors, plans, visits, positions, start, end, tz),
-            "stops": [self._map_stop(stop) for stop in stops if geo.has_position(stop.latitude, stop.longitude)],
+            "collectors": self._map_collectors(collectors, plans, visits, positions, start, end, tz, day),
+            "stops": [
+                self._map_stop(stop)
+                for stop in stops
+                if stop.case_id in readable and geo.has_position(stop.latitude, stop.longitude)
+            ],
             "tile_url": self._map_tile_url(),
             "attribution": self.env["ir.config_parameter"].sudo().get_param("leaflet.copyright", "") or "",
         }
@@ -87,10 +93,10 @@ class CollectionVisitPlan(models.Model):
         return "" if url in ("False", "0") else url
 
     @api.model
-    def _map_collectors(self, collectors, plans, visits, positions, start, end, tz):
+    def _map_collectors(self, collectors, plans, visits, positions, start, end, tz, day=None):
         company_currency = self.env.company.currency_id
         payments = self.env["collection.payment"].search(
-            [("user_id", "in", collectors.ids), ("state", "=", "posted"), ("date", "=", start.date())]
+            [("user_id", "in", collectors.ids), ("state", "=", "posted"), ("date", "=", day)]
         )
         promises = self.env["collection.promise"].search(
             [("user_id", "in", collectors.ids), ("create_date", ">=", start), ("create_date", "<", end)]
@@ -177,9 +183,17 @@ class CollectionVisitStop(models.Model):
         if not self.env.user.has_group("debt_collection.group_collection_supervisor"):
             raise AccessError(_("Only a collection supervisor can move a visit to another collector."))
         self.check_access("write")
-        target = self.env["res.users"].browse(int(user_id or 0)).exists()
-        if not target or not target.has_group("debt_collection.group_collection_user"):
-            raise UserError(_("Choose the field collector who takes the visit."))
+        try:
+            target = self.env["res.users"].browse(int(user_id or 0)).exists()
+        except (TypeError, ValueError):
+            target = self.env["res.users"]
+        manager = self.env.user.has_group("debt_collection.group_collection_manager")
+        Member = self.env["collection.team.member"].sudo()
+        members = Member.search([("user_id", "=", target.id), ("active", "=", True)]) if target else Member
+        if not manager:
+            members = members.filtered(lambda m: m.team_id.supervisor_id == self.env.user)
+        if not target or not target.active or not members:
+            raise UserError(_("Choose a field collector of your teams to take the visit."))
         Plan = self.env["collection.visit.plan"]
         for stop in self:
             if stop.state != "planned":
@@ -187,7 +201,9 @@ class CollectionVisitStop(models.Model):
             plan = stop.plan_id
             if plan.user_id == target:
                 continue
-            other = Plan.search(
+            if plan.company_id not in target.company_ids:
+                raise UserError(_("%s does not work for this company.", target.name))
+            other = Plan.sudo().search(
                 [("user_id", "=", target.id), ("date", "=", plan.date), ("company_id", "=", plan.company_id.id)],
                 limit=1,
             ) or Plan.create(
@@ -204,7 +220,9 @@ class CollectionVisitStop(models.Model):
                 raise UserError(_("%s is already in that collector's plan.", stop.partner_id.name))
             sequence = max(other.stop_ids.mapped("sequence") or [0]) + 1
             stop.write({"plan_id": other.id, "sequence": sequence, "arrival": 0.0, "out_of_reach": False})
-            stop.case_id.sudo().write({"today_user_id": target.id})
+            if plan.date == fields.Date.context_today(self):
+                # today's visit: the case goes to the collector's Today list so they may work it now
+                stop.case_id.sudo().write({"today_user_id": target.id})
             self.env["collection.event"].sudo()._log(
                 "assignment",
                 _(

@@ -36,40 +36,65 @@ class PaymentTransaction(models.Model):
         return super()._post_process()
 
     def _collection_register_payment(self):
+        """Record the money of this transaction on its case. When it cannot
+        be (the case was closed meanwhile, say), nothing is recorded on the
+        case: Odoo books the transaction's own payment in accounting as it
+        does for any payment, and an event and an activity ask the case's
+        supervisor to settle it by hand (on own invoices: reconcile that
+        payment in Accounting rather than register a second one)."""
         self.ensure_one()
         case = self.collection_case_id.sudo()
-        Payment = self.env["collection.payment"].sudo()
         amount = self.currency_id._convert(self.amount, case.currency_id, case.company_id, fields.Date.today())
-        payment = Payment.create(
-            {
-                "case_id": case.id,
-                "amount": amount,
-                "currency_id": case.currency_id.id,
-                "method": "online",
-                "reference": self.reference,
-                "user_id": (case.user_id or self.env.ref("base.user_root")).id,
-                "transaction_id": self.id,
-            }
-        )
-        self.collection_payment_id = payment
         try:
             with self.env.cr.savepoint():
+                payment = (
+                    self.env["collection.payment"]
+                    .sudo()
+                    .with_context(collection_lock_wait=True)
+                    .create(
+                        {
+                            "case_id": case.id,
+                            "amount": amount,
+                            "currency_id": case.currency_id.id,
+                            "method": "online",
+                            "reference": self.reference,
+                            "user_id": (case.user_id or self.env.ref("base.user_root")).id,
+                            "transaction_id": self.id,
+                            "keep_credit": True,
+                        }
+                    )
+                )
                 payment._post()
         except UserError as error:
-            # the money is received: the payment stays a draft for a supervisor to post, and says why
             message = error.args[0] if error.args else str(error)
             self.env["collection.event"].sudo()._log(
                 "portal",
                 _(
-                    "Online payment %(reference)s received but not posted: %(reason)s",
+                    "Online payment %(reference)s of %(amount)s received but not recorded on the case: %(reason)s",
                     reference=self.reference,
+                    amount=self.currency_id.format(self.amount),
                     reason=message,
                 ),
                 cases=case,
-                payload={"transaction_id": self.id, "payment_id": payment.id},
+                payload={"transaction_id": self.id},
             )
-            _logger.warning("Online payment %s of case %s left in draft: %s", self.reference, case.name, message)
-            return payment
+            supervisor = case.team_id.supervisor_id or case.user_id
+            if supervisor:
+                case.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    summary=_("Settle the online payment %s", self.reference),
+                    note=_(
+                        "The debtor paid %(amount)s online (%(reference)s) but it could not be recorded on the case: "
+                        "%(reason)s",
+                        amount=self.currency_id.format(self.amount),
+                        reference=self.reference,
+                        reason=message,
+                    ),
+                    user_id=supervisor.id,
+                )
+            _logger.warning("Online payment %s of case %s not recorded: %s", self.reference, case.name, message)
+            return self.env["collection.payment"]
+        self.collection_payment_id = payment
         if payment.account_payment_id:
             self.payment_id = payment.account_payment_id
             payment.account_payment_id.payment_transaction_id = self

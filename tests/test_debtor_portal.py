@@ -119,9 +119,15 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
 
     def test_the_collector_makes_a_link_a_supervisor_revokes_it(self):
         action = self.case_carla.with_user(self.collector_a).action_portal_link()
-        link = self.env["collection.portal.link"].browse(action["res_id"])
+        share = self.env["collection.portal.link.share"].with_user(self.collector_a).browse(action["res_id"])
+        link = share.link_id
         self.assertEqual(link.partner_id, self.carla)
-        url = link.with_user(self.collector_a).url
+        url = share.url
+        # the link's address is shown once: the link itself does not give it away over RPC
+        with self.assertRaises(AccessError):
+            link.with_user(self.collector_a).read(["url"])
+        with self.assertRaises(AccessError):
+            self.diego.with_user(self.collector_a)._collection_portal_url()
         self.assertIn("/collection/debts/t/", url)
         with self.assertRaises(AccessError):
             self.case_carla.with_user(self.collector_b).action_portal_link()
@@ -164,8 +170,9 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
         self.assertEqual(self._page().status_code, 404)
         for _attempt in range(MAX_FAILURES):
             self.url_open("/collection/debts/t/guess")
-        # too many wrong links from this address: even a good one waits
-        self.assertEqual(self._open().status_code, 429)
+        # too many wrong links from this address: the next wrong one is refused for a while, a good one still opens
+        self.assertEqual(self.url_open("/collection/debts/t/guess-again").status_code, 429)
+        self.assertEqual(self._open().status_code, 200)
 
     def test_promise_within_the_portfolio_rules(self):
         self._open()
@@ -340,3 +347,30 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
         payment = self.case_carla.payment_ids
         self.assertEqual((payment.state, payment.amount, payment.method), ("posted", 60.0, "online"))
         self.assertEqual(payment.transaction_id.provider_id, provider)
+
+    def test_tampered_payments_and_odd_input_are_refused(self):
+        provider = self._provider()
+        hidden = provider.copy({"is_published": False})
+        self._open()
+        # a provider the page does not offer (unpublished) is refused
+        with self.assertRaises(JsonRpcException):
+            self._pay(hidden, 100.0)
+        # a contested installment cannot be paid online: the amount payable leaves it out
+        first = self.case_carla.installment_ids.sorted("date_due")[0]
+        reason = self.env["collection.dispute.reason"].search([], limit=1)
+        self._post("dispute", {"installment_ids": str(first.id), "reason_id": reason.id, "description": "No"})
+        with self.assertRaises(JsonRpcException):
+            self._pay(provider, 600.0)
+        self._pay(provider, 300.0)
+        self.assertEqual(
+            self.env["payment.transaction"].search([("collection_case_id", "=", self.case_carla.id)]).amount, 300.0
+        )
+        # odd values give a message, never a server error
+        for route, data in (
+            ("dispute", {"installment_ids": "\u00b2", "reason_id": "abc", "description": "x"}),
+            ("promise", {"amount": "1e999", "date_promise": "2026-13-45"}),
+            ("plan", {"installments": "nan", "down": "1e999", "first_due": "x"}),
+        ):
+            with self.subTest(route=route):
+                self.assertEqual(self._post(route, data).status_code, 200)
+        self.assertEqual(self._page(amount="1e999").status_code, 200)

@@ -221,6 +221,17 @@ class TestFieldPage(FieldCommon, HttpCase):
         self.assertEqual(outcome["status"], "error")
         self.assertFalse(self.env["collection.field.submission"].search([("key", "like", "k-bad-")]))
         self.assertFalse(self._interactions(self.casa))
+        outcome = self.make_jsonrpc_request(
+            "/collection/field/visit", self._visit("k-bad-huge", self.casa, case_id=1e12)
+        )
+        self.assertEqual(outcome["status"], "error")
+        # a collector cannot point a stop of their plan at another case
+        with self.assertRaises(AccessError):
+            self.stops[0].with_user(self.collector_a).write({"case_id": others.id})
+        # a stop whose case went to someone else is left out of the day, the rest still loads
+        self.casa_dos.sudo().user_id = self.collector_b
+        day = self.make_jsonrpc_request("/collection/field/day")
+        self.assertEqual([s["case"]["debtor"] for s in day["stops"]], ["Casa Uno"])
         # a user who is not a collector does not reach the page
         self.authenticate("dc_accountant", "dc_accountant")
         self.assertNotEqual(self.url_open("/collection/field").status_code, 200)

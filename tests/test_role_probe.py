@@ -343,6 +343,9 @@ class TestRoleProbe(CollectionCommon):
                 ),
                 "collection.portal.link": sudo["collection.portal.link"].with_company(company)._new_link(debtor),
                 "collection.portal.attempt": sudo["collection.portal.attempt"].create({"address": "192.0.2.1"}),
+                "collection.portal.link.share": env["collection.portal.link.share"].create(
+                    {"link_id": sudo["collection.portal.link"].search([], limit=1).id, "url": "probe"}
+                ),
                 "collection.relief.band": sudo["collection.relief.band"].create(
                     {"portfolio_id": portfolio.id, "max_installments": 3, "condonation_percent": 5.0}
                 ),
