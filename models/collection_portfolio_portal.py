@@ -239,7 +239,9 @@ class CollectionPortalLinkShare(models.TransientModel):
     _name = "collection.portal.link.share"
     _description = "Share a Debtor Portal Link"
 
-    link_id = fields.Many2one("collection.portal.link", required=True, readonly=True, ondelete="cascade")
+    link_id = fields.Many2one(
+        "collection.portal.link", string="Portal Link", required=True, readonly=True, ondelete="cascade"
+    )
     partner_id = fields.Many2one(related="link_id.partner_id", string="Debtor")
     date_expiry = fields.Datetime(related="link_id.date_expiry")
     url = fields.Char("Link", readonly=True)
