@@ -8,7 +8,6 @@ and every action is an event of the case."""
 import base64
 import math
 from datetime import timedelta
-from urllib.parse import quote
 
 from werkzeug.exceptions import NotFound
 
@@ -29,6 +28,7 @@ from odoo.addons.payment.controllers.portal import PaymentPortal
 from ..tools import schedule as schedule_tools
 
 SESSION_KEY = "debt_collection_portal_link"
+FLASH_KEY = "debt_collection_portal_flash"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ID = 2**31 - 1
 
@@ -115,9 +115,16 @@ class CollectionDebtorPortal(PaymentPortal):
         )
 
     def _collection_redirect(self, case, message=None, error=None):
-        query = "?success=" if message else "?error=" if error else ""
-        text = quote(message or error or "")
-        return request.redirect(f"/collection/debts/{case.id}{query}{text}#dc_actions", local=True)
+        """Back to the debt page, the outcome kept in the session for it
+        (never in the address, where anyone could write a message)."""
+        request.session[FLASH_KEY] = {"case_id": case.id, "success": message or "", "error": error or ""}
+        return request.redirect(f"/collection/debts/{case.id}#dc_actions", local=True)
+
+    def _collection_flash(self, case):
+        flash = request.session.pop(FLASH_KEY, None) or {}
+        if flash.get("case_id") != case.id:
+            return "", ""
+        return flash.get("success") or "", flash.get("error") or ""
 
     # ------------------------------------------------------------------
     # Pages
@@ -166,14 +173,15 @@ class CollectionDebtorPortal(PaymentPortal):
     )
     def collection_debt(self, case_id, amount=None, installments=None, down=None, first_due=None, **kw):
         case, debtor = self._collection_case(case_id)
+        success, error = self._collection_flash(case)
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "case": case,
                 "debtor": debtor,
                 "page_name": "collection_debts",
-                "success": kw.get("success"),
-                "error": kw.get("error"),
+                "success": success,
+                "error": error,
                 "today": fields.Date.context_today(case),
                 "promise_max_date": fields.Date.context_today(case)
                 + timedelta(days=max(case.portfolio_id.portal_promise_max_days, 0)),

@@ -374,3 +374,5 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
             with self.subTest(route=route):
                 self.assertEqual(self._post(route, data).status_code, 200)
         self.assertEqual(self._page(amount="1e999").status_code, 200)
+        # a message written into the address is not shown on the page
+        self.assertNotIn("Pay to account 666", self._page(error="Pay to account 666").text)
