@@ -374,7 +374,7 @@ class CollectionDebtorPortal(PaymentPortal):
             "condonation": condonation,
             "condonation_percent": condonation_percent,
             "rows": rows,
-            "total": totals["total"] + down,
+            "total": totals["total"],
         }
 
     def _collection_plan_values(self, case, installments, down, first_due):

@@ -196,6 +196,10 @@ class TestDebtorPortal(CollectionCommon, HttpCase):
         today = fields.Date.context_today(self.case_carla)
         first_due = str(today + timedelta(days=20))
         # simulation: 6 installments of the 600 still open, 60 down, no condonation
+        page = self._page(installments=3, down=60, first_due=first_due)
+        # 600 open, 5 % written off (30), 60 down, 3 × 170: the total to pay is 570
+        self.assertIn("570.00", page.text)
+        self.assertNotIn("630.00", page.text)
         page = self._page(installments=6, down=60, first_due=first_due)
         self.assertIn("dc_portal_plan", page.text)
         self.assertIn("Accept this plan", page.text)
