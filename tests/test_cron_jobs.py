@@ -397,6 +397,78 @@ class TestCronJobs(BaseCase):
         self.assertEqual(sorted(os.listdir(linked_done)), ["done", "other.csv"])
         self.assertFalse(self._cases(other_id))
 
+    # ------------------------------------------------------------ online payments
+    def test_online_payment_post_processed_by_the_payment_cron(self):
+        """A debtor's online payment marked done is turned into a posted
+        collection payment by Odoo's payment post-processing job, in its own
+        transaction on committed data; the job running again records it once."""
+        with self.registry.cursor() as cr:
+            env = self._env(cr)
+            provider = env.ref("payment.payment_provider_demo")
+            if provider.code != "demo" or not provider.journal_id:
+                self.skipTest("Odoo's demo payment provider (payment_demo) with a journal is needed")
+            cron = env.ref("payment.cron_post_process_payment_tx")
+            cron_row = (cron.id, cron.nextcall, cron.lastcall, cron.active)
+            case = env["collection.case"].create(
+                {
+                    "portfolio_id": self.portfolio_id,
+                    "partner_id": env["res.partner"].create({"name": f"Online payer {self.tag}"}).id,
+                    "installment_ids": [
+                        Command.create({"name": "1", "date_due": date.today() - timedelta(days=30), "amount": 100.0}),
+                    ],
+                }
+            )
+            tx = env["payment.transaction"].create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": provider.payment_method_ids[:1].id,
+                    "reference": f"CRON-{self.tag}",
+                    "amount": 60.0,
+                    "currency_id": case.currency_id.id,
+                    "partner_id": case.partner_id.id,
+                    "operation": "online_direct",
+                    "collection_case_id": case.id,
+                }
+            )
+            tx._set_done()
+            case_id, tx_id = case.id, tx.id
+        self.addCleanup(self._remove_online_payment, tx_id, case_id, cron_row)
+        for _run in range(2):
+            self.assertEqual(self._run_cron("payment.cron_post_process_payment_tx")["failure_count"], 0)
+            with self.registry.cursor() as cr:
+                env = self._env(cr)
+                payments = env["collection.payment"].search([("case_id", "=", case_id)])
+                self.assertEqual(payments.mapped("state"), ["posted"])
+                self.assertEqual((payments.amount, payments.method), (60.0, "online"))
+                self.assertEqual(payments.case_id.installment_ids.amount_residual, 40.0)
+                tx = env["payment.transaction"].browse(tx_id)
+                self.assertTrue(tx.is_post_processed)
+                self.assertEqual(tx.collection_payment_id, payments)
+
+    def _remove_online_payment(self, tx_id, case_id, cron_row):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT id, move_id FROM account_payment WHERE payment_transaction_id = %s", [tx_id])
+            rows = cr.fetchall()
+            moves = tuple(r[1] for r in rows if r[1]) or (0,)
+            for query, params in (
+                (
+                    "UPDATE payment_transaction SET payment_id = NULL, collection_payment_id = NULL WHERE id = %s",
+                    [tx_id],
+                ),
+                ("DELETE FROM account_payment WHERE payment_transaction_id = %s", [tx_id]),
+                ("DELETE FROM account_move_line WHERE move_id IN %s", [moves]),
+                ("DELETE FROM mail_message WHERE model = 'account.move' AND res_id IN %s", [moves]),
+                ("DELETE FROM account_move WHERE id IN %s", [moves]),
+                ("DELETE FROM collection_payment WHERE case_id = %s", [case_id]),
+                ("DELETE FROM payment_transaction WHERE id = %s", [tx_id]),
+            ):
+                cr.execute(query, params)
+            cron_id, nextcall, lastcall, active = cron_row
+            cr.execute(
+                "UPDATE ir_cron SET nextcall = %s, lastcall = %s, active = %s WHERE id = %s",
+                [nextcall, lastcall or None, active, cron_id],
+            )
+
     # ------------------------------------------------------------ daily run
     def test_daily_refresh_runs_in_its_own_transaction(self):
         cron = self._run_cron(DAILY_CRON)
