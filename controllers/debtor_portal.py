@@ -6,7 +6,6 @@ every page reads only that debtor's cases, every amount is recomputed here
 and every action is an event of the case."""
 
 import base64
-import math
 from datetime import timedelta
 
 from werkzeug.exceptions import NotFound
@@ -26,28 +25,12 @@ from odoo.tools.misc import format_date
 from odoo.addons.payment.controllers.portal import PaymentPortal
 
 from ..tools import schedule as schedule_tools
+from ..tools.form_values import finite_number
+from ..tools.form_values import record_id
 
 SESSION_KEY = "debt_collection_portal_link"
 FLASH_KEY = "debt_collection_portal_flash"
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_ID = 2**31 - 1
-
-
-def _number(value):
-    """A finite float from a form value; ValueError otherwise."""
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(value)
-    return number
-
-
-def _record_id(value):
-    """A positive record id from a form value, or 0."""
-    text = str(value or "").strip()
-    if not text.isascii() or not text.isdigit():
-        return 0
-    number = int(text)
-    return number if 0 < number <= MAX_ID else 0
 
 
 class CollectionDebtorPortal(PaymentPortal):
@@ -125,6 +108,19 @@ class CollectionDebtorPortal(PaymentPortal):
         if flash.get("case_id") != case.id:
             return "", ""
         return flash.get("success") or "", flash.get("error") or ""
+
+    def _collection_pdf(self, case, report, record):
+        """``report`` of ``record`` as an inline PDF, in the debtor's language."""
+        Report = request.env["ir.actions.report"].sudo().with_context(lang=case.partner_id.lang or None)
+        pdf, _kind = Report._render_qweb_pdf(report, record.ids)
+        filename = record.name.replace("/", "-") + ".pdf"
+        return request.make_response(
+            pdf,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Disposition", content_disposition(filename, disposition_type="inline")),
+            ],
+        )
 
     # ------------------------------------------------------------------
     # Pages
@@ -209,18 +205,7 @@ class CollectionDebtorPortal(PaymentPortal):
     )
     def collection_statement(self, case_id, **_kw):
         case, _debtor = self._collection_case(case_id)
-        report = request.env["ir.actions.report"].sudo().with_context(lang=case.partner_id.lang or None)
-        pdf, _kind = report._render_qweb_pdf("debt_collection.action_report_collection_statement", case.ids)
-        return request.make_response(
-            pdf,
-            headers=[
-                ("Content-Type", "application/pdf"),
-                (
-                    "Content-Disposition",
-                    content_disposition(case.name.replace("/", "-") + ".pdf", disposition_type="inline"),
-                ),
-            ],
-        )
+        return self._collection_pdf(case, "debt_collection.action_report_collection_statement", case)
 
     @http.route(
         "/collection/debts/<int:case_id>/receipt/<int:payment_id>",
@@ -235,18 +220,7 @@ class CollectionDebtorPortal(PaymentPortal):
         payment = case.payment_ids.filtered(lambda p: p.id == payment_id and p.state == "posted")
         if not payment:
             raise NotFound()
-        report = request.env["ir.actions.report"].sudo().with_context(lang=case.partner_id.lang or None)
-        pdf, _kind = report._render_qweb_pdf("debt_collection.action_report_collection_payment_receipt", payment.ids)
-        return request.make_response(
-            pdf,
-            headers=[
-                ("Content-Type", "application/pdf"),
-                (
-                    "Content-Disposition",
-                    content_disposition(payment.name.replace("/", "-") + ".pdf", disposition_type="inline"),
-                ),
-            ],
-        )
+        return self._collection_pdf(case, "debt_collection.action_report_collection_payment_receipt", payment)
 
     # ------------------------------------------------------------------
     # Promise to pay
@@ -269,7 +243,7 @@ class CollectionDebtorPortal(PaymentPortal):
         currency = case.currency_id
         today = fields.Date.context_today(case)
         try:
-            amount = currency.round(_number(amount or 0))
+            amount = currency.round(finite_number(amount or 0))
             date_promise = fields.Date.to_date(date_promise or False)
         except (TypeError, ValueError, OverflowError):
             return self._collection_redirect(case, error=_("Enter the amount and the date of your promise."))
@@ -302,7 +276,7 @@ class CollectionDebtorPortal(PaymentPortal):
                             "amount": amount,
                             "date_promise": date_promise,
                             "channel_id": request.env.ref("debt_collection.collection_channel_portal").id,
-                            "user_id": (case.user_id or request.env.ref("base.user_root")).id,
+                            "user_id": case._portal_holder().id,
                             "note": _("Taken on the debtor portal."),
                         }
                     )
@@ -344,8 +318,8 @@ class CollectionDebtorPortal(PaymentPortal):
         if case.agreement_ids.filtered(lambda a: a.state == "to_approve"):
             raise UserError(_("A payment plan you asked for is waiting for approval."))
         try:
-            count = int(_number(installments or 0))
-            down = currency.round(_number(down or 0))
+            count = int(finite_number(installments or 0))
+            down = currency.round(finite_number(down or 0))
             first_due = fields.Date.to_date(first_due or False) or today + timedelta(days=30)
         except (TypeError, ValueError, OverflowError) as error:
             raise UserError(_("The plan cannot be read.")) from error
@@ -407,7 +381,7 @@ class CollectionDebtorPortal(PaymentPortal):
                 agreement = Agreement.create(
                     {
                         "case_id": case.id,
-                        "user_id": (case.user_id or request.env.ref("base.user_root")).id,
+                        "user_id": case._portal_holder().id,
                         "replaced_installment_ids": [Command.set(terms["replaced"].ids)],
                         "condonation_kind": "principal",
                         "condonation_type": "percent",
@@ -461,11 +435,11 @@ class CollectionDebtorPortal(PaymentPortal):
     )
     def collection_dispute(self, case_id, reason_id=None, description=None, **kw):
         case, _debtor = self._collection_case(case_id)
-        installment_ids = {_record_id(value) for value in request.httprequest.form.getlist("installment_ids")}
+        installment_ids = {record_id(value) for value in request.httprequest.form.getlist("installment_ids")}
         installments = case.installment_ids.filtered(
             lambda i: i.id in installment_ids and i.state in ("pending", "partial") and not i.is_disputed
         )
-        reason = request.env["collection.dispute.reason"].sudo().search([("id", "=", _record_id(reason_id))], limit=1)
+        reason = request.env["collection.dispute.reason"].sudo().search([("id", "=", record_id(reason_id))], limit=1)
         description = (description or "").strip()
         if not installments or not reason or not description:
             return self._collection_redirect(
@@ -525,7 +499,7 @@ class CollectionDebtorPortal(PaymentPortal):
         payable = self._collection_payable(case)
         default = min(case.amount_overdue or payable, payable)
         try:
-            value = currency.round(_number(amount)) if amount else default
+            value = currency.round(finite_number(amount)) if amount else default
         except (TypeError, ValueError, OverflowError):
             value = default
         if currency.compare_amounts(value, 0.0) <= 0 or currency.compare_amounts(value, payable) > 0:
@@ -575,7 +549,7 @@ class CollectionDebtorPortal(PaymentPortal):
         currency = case.currency_id
         payable = self._collection_payable(case)
         try:
-            amount = currency.round(_number(kwargs.get("amount") or 0))
+            amount = currency.round(finite_number(kwargs.get("amount") or 0))
         except (TypeError, ValueError, OverflowError) as error:
             raise ValidationError(_("The amount cannot be read.")) from error
         if currency.compare_amounts(amount, 0.0) <= 0 or currency.compare_amounts(amount, payable) > 0:
@@ -583,8 +557,8 @@ class CollectionDebtorPortal(PaymentPortal):
         self._validate_transaction_kwargs(kwargs)
         # only the providers and methods the page offers
         providers, methods = self._collection_providers(case, debtor, amount)
-        provider_id = _record_id(kwargs.get("provider_id"))
-        method_id = _record_id(kwargs.get("payment_method_id"))
+        provider_id = record_id(kwargs.get("provider_id"))
+        method_id = record_id(kwargs.get("payment_method_id"))
         if provider_id not in providers.ids or method_id not in methods.ids:
             raise ValidationError(_("This payment method is not available."))
         kwargs.update(

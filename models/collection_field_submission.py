@@ -4,7 +4,6 @@ supervisor when it may not."""
 
 import base64
 import binascii
-import math
 
 from odoo import Command
 from odoo import _
@@ -17,32 +16,20 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..tools import geo
+from ..tools.form_values import finite_number
+from ..tools.form_values import record_id
 
 # photos: at most this many per visit, each at most this size (the page refuses bigger ones before sending)
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif")
 KEY_LENGTH = 64
-MAX_ID = 2**31 - 1
 SUBMISSION_STATES = [
     ("logged", "Logged"),
     ("conflict", "Conflict"),
     ("refused", "Refused"),
     ("dismissed", "Dismissed"),
 ]
-
-
-def _record_id(value):
-    """A record id from the page's payload (a number or its text), or 0."""
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int):
-        return value if 0 < value <= MAX_ID else 0
-    text = str(value or "").strip()
-    if not text.isascii() or not text.isdigit():
-        return 0
-    number = int(text)
-    return number if 0 < number <= MAX_ID else 0
 
 
 class CollectionFieldSubmission(models.Model):
@@ -168,15 +155,13 @@ class CollectionFieldSubmission(models.Model):
         cannot be read is a clear error, nothing is stored."""
         user = self.env.user
         try:
-            case_id = _record_id(payload.get("case_id"))
-            result_id = _record_id(payload.get("result_id"))
-            stop_id = _record_id(payload.get("stop_id"))
-            latitude = float(payload["latitude"]) if payload.get("latitude") not in (None, "") else 0.0
-            longitude = float(payload["longitude"]) if payload.get("longitude") not in (None, "") else 0.0
-            accuracy = float(payload.get("accuracy") or 0.0)
-            promise_amount = float(payload.get("promise_amount") or 0.0)
-            if not all(math.isfinite(value) for value in (latitude, longitude, accuracy, promise_amount)):
-                raise ValueError("not finite")
+            case_id = record_id(payload.get("case_id"))
+            result_id = record_id(payload.get("result_id"))
+            stop_id = record_id(payload.get("stop_id"))
+            latitude = finite_number(payload["latitude"]) if payload.get("latitude") not in (None, "") else 0.0
+            longitude = finite_number(payload["longitude"]) if payload.get("longitude") not in (None, "") else 0.0
+            accuracy = finite_number(payload.get("accuracy") or 0.0)
+            promise_amount = finite_number(payload.get("promise_amount") or 0.0)
         except (TypeError, ValueError, OverflowError) as error:
             raise UserError(_("The visit sent from the field page cannot be read.")) from error
         if not geo.valid_coordinates(latitude, longitude):
@@ -288,19 +273,9 @@ class CollectionFieldSubmission(models.Model):
         if self.override_reason:
             vals["override_reason"] = self.override_reason
         if self.result_id.requires_promise:
-            if not self.promise_amount or not self.promise_date:
-                raise UserError(_("Enter the amount and the date of the promise to pay."))
-            vals["promise_ids"] = [
-                Command.create(
-                    {
-                        "case_id": self.case_id.id,
-                        "amount": self.promise_amount,
-                        "date_promise": self.promise_date,
-                        "channel_id": visit.id,
-                        "user_id": self.user_id.id,
-                    }
-                )
-            ]
+            vals["promise_ids"] = self.env["collection.promise"]._contact_commands(
+                self.case_id, self.promise_amount, self.promise_date, visit, user_id=self.user_id.id
+            )
         return vals
 
     def _log_visit(self, logger=None):

@@ -211,6 +211,12 @@ class ResPartner(models.Model):
 class CollectionCase(models.Model):
     _inherit = "collection.case"
 
+    def _portal_holder(self):
+        """Who holds what the debtor does alone on the portal (their promise,
+        plan or online payment): the case's collector, else the system."""
+        self.ensure_one()
+        return self.user_id or self.env.ref("base.user_root")
+
     def action_portal_link(self):
         """A new signed link to the debtor's page, to send them (shown once,
         with a button to copy it)."""

@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from odoo import Command
 from odoo import _
 from odoo import api
 from odoo import fields
@@ -203,6 +204,18 @@ class CollectionPromise(models.Model):
         if "state" in vals:
             self._refresh_debtor_stats()
         return res
+
+    @api.model
+    def _contact_commands(self, case, amount, date_promise, channel, **vals):
+        """The promise a contact's result requires, as the commands of the
+        interaction's ``promise_ids``; refused without an amount and a date."""
+        if not amount or not date_promise:
+            raise UserError(_("Enter the amount and the date of the promise to pay."))
+        return [
+            Command.create(
+                {"case_id": case.id, "amount": amount, "date_promise": date_promise, "channel_id": channel.id, **vals}
+            )
+        ]
 
     def unlink(self):  # pylint: disable=method-required-super
         self.check_access("unlink")

@@ -58,7 +58,7 @@ class PaymentTransaction(models.Model):
                             "currency_id": case.currency_id.id,
                             "method": "online",
                             "reference": self.reference,
-                            "user_id": (case.user_id or self.env.ref("base.user_root")).id,
+                            "user_id": case._portal_holder().id,
                             "transaction_id": self.id,
                             "keep_credit": True,
                         }

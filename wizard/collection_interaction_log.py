@@ -179,19 +179,13 @@ class CollectionInteractionLog(models.TransientModel):
             "override_reason": self.override_reason,
         }
         if self.requires_promise:
-            if not self.promise_amount or not self.promise_date:
-                raise UserError(_("Enter the amount and the date of the promise to pay."))
-            vals["promise_ids"] = [
-                Command.create(
-                    {
-                        "case_id": self.case_id.id,
-                        "amount": self.promise_amount,
-                        "date_promise": self.promise_date,
-                        "installment_ids": [Command.set(self.promise_installment_ids.ids)],
-                        "channel_id": self.channel_id.id,
-                    }
-                )
-            ]
+            vals["promise_ids"] = self.env["collection.promise"]._contact_commands(
+                self.case_id,
+                self.promise_amount,
+                self.promise_date,
+                self.channel_id,
+                installment_ids=[Command.set(self.promise_installment_ids.ids)],
+            )
         if self.is_dispute:
             if not self.dispute_reason_id:
                 raise UserError(_("Choose the reason of the dispute."))
