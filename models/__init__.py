@@ -10,6 +10,7 @@ from . import collection_case_snapshot
 from . import collection_case_step
 from . import collection_channel
 from . import collection_contact_policy
+from . import collection_daily_run
 from . import collection_dispute
 from . import collection_event
 from . import collection_field_position

@@ -16,7 +16,6 @@ from ..tools import geo
 from ..tools import scoring
 from ..tools import work_list
 from ..tools import zones as zone_tools
-from .collection_strategy import StrategyRunBusy
 from .collection_team import DEFAULT_DAILY_CAPACITY
 
 _logger = logging.getLogger(__name__)
@@ -1084,21 +1083,9 @@ class CollectionCase(models.Model):
         due steps carried out, the month's snapshot and KPIs are taken,
         work-list tiers follow today's date, and every collector's Today
         list is planned."""
-        self._apply_due_resubmissions()
-        self.env["collection.promise"]._judge_due()
-        self.env["collection.agreement"]._cron_follow_agreements()
-        self._refresh_aging()
-        self._refresh_company_rates()
-        # the cron runner's context carries its progress record: commit the
-        # strategies' chunks one by one there, never inside a request or a test
-        try:
-            self._run_strategies(auto_commit=bool(self.env.context.get("ir_cron_progress_id")))
-        except StrategyRunBusy:
-            _logger.warning("The strategies were not run: another strategy run holds the lock.")
-        self.env["collection.register"]._cron_register()
-        self.env["collection.case.snapshot"]._take()
-        self._refresh_work_tier()
-        self._plan_today()
+        # recorded phases, committed chunk by chunk under the cron runner
+        # and resumed where they stopped (collection.daily.run)
+        return self.env["collection.daily.run"]._work()
 
     # ------------------------------------------------------------------
     # Assignment in bulk, resubmissions, Today lists
@@ -1349,14 +1336,21 @@ class CollectionCase(models.Model):
         for member in members:
             teams_of[member.user_id.id].add(member.team_id.id)
         plan = work_list.plan_today(queues, capacities, teams_of, case_team)
-        cr.execute(SQL("UPDATE collection_case SET today_user_id = NULL WHERE today_user_id IS NOT NULL"))
+        # only the rows whose planning changes are written (and locked)
+        cr.execute(
+            SQL(
+                "UPDATE collection_case SET today_user_id = NULL"
+                " WHERE today_user_id IS NOT NULL AND NOT (id = ANY(%s))",
+                list(plan),
+            )
+        )
         if plan:
             cr.execute(
                 SQL(
                     """
                     UPDATE collection_case c SET today_user_id = v.user_id
                       FROM unnest(%s::int[], %s::int[]) AS v(id, user_id)
-                     WHERE c.id = v.id
+                     WHERE c.id = v.id AND c.today_user_id IS DISTINCT FROM v.user_id
                     """,
                     list(plan),
                     list(plan.values()),
@@ -1426,8 +1420,9 @@ class CollectionCase(models.Model):
         self.invalidate_model(["today_user_id"])
 
     @api.model
-    def _refresh_work_tier(self):
-        """Move the work-list tiers with the calendar, in one statement."""
+    def _refresh_work_tier(self, case_ids=None):
+        """Move the work-list tiers with the calendar, in one statement (of
+        the open cases, or of ``case_ids`` only)."""
         self.env.flush_all()
         tier = SQL(
             work_list.work_tier_sql("%s::date", "c.next_promise_date", "c.next_action_date", "c.next_activity_date"),
@@ -1436,9 +1431,10 @@ class CollectionCase(models.Model):
         self.env.cr.execute(
             SQL(
                 "UPDATE collection_case c SET work_tier = %s"
-                " WHERE c.state = 'open' AND c.work_tier IS DISTINCT FROM %s",
+                " WHERE c.state = 'open' AND c.work_tier IS DISTINCT FROM %s AND %s",
                 tier,
                 tier,
+                SQL("TRUE") if case_ids is None else SQL("c.id = ANY(%s)", list(case_ids)),
             )
         )
         self.invalidate_model(["work_tier"])

@@ -13,6 +13,7 @@ from odoo import models
 from odoo.tools import SQL
 
 from ..tools import strategy as ladder
+from ..tools.job_slice import session_lock
 from .collection_strategy import StrategyRunBusy
 
 _logger = logging.getLogger(__name__)
@@ -120,55 +121,73 @@ class CollectionCase(models.Model):
         from overlapping; the idempotency key of the steps (case, step,
         version, due date) makes a run restarted after a crash carry out
         only what the crashed one had not committed. Returns the run."""
-        cr = self.env.cr
-        cr.execute(SQL("SELECT pg_try_advisory_lock(hashtext(%s))", RUN_LOCK_KEY))
-        if not cr.fetchone()[0]:
-            _logger.info("Another collection strategy run is in progress: this one does nothing.")
-            raise StrategyRunBusy(_("Another strategy run is in progress; try again when it has finished."))
-        try:
+        with session_lock(self.env.cr, RUN_LOCK_KEY) as locked:
+            if not locked:
+                _logger.info("Another collection strategy run is in progress: this one does nothing.")
+                raise StrategyRunBusy(_("Another strategy run is in progress; try again when it has finished."))
             return self._run_strategies_locked(auto_commit)
-        finally:
-            cr.execute(SQL("SELECT pg_advisory_unlock(hashtext(%s))", RUN_LOCK_KEY))
 
     def _run_strategies_locked(self, auto_commit):
-        Run = self.env["collection.strategy.run"].sudo()
-        Step = self.env["collection.case.step"].sudo()
-        run = Run.create({})
-        self._cancel_steps_of_closed_cases()
-        self._commit_if(auto_commit)
-        messages = []
-        today = fields.Date.context_today(self)
-        case_ids = self._assign_strategies(messages, today)
+        run = self._strategy_run_start()
         self._commit_if(auto_commit)
         self._load_ladders()
-        # the instant the contact rules judge (the benchmark states one)
-        now = self.env.context.get("collection_strategy_now") or fields.Datetime.now()
-        for start in range(0, len(case_ids), STEP_CHUNK):
-            chunk = case_ids[start : start + STEP_CHUNK]
-            try:
-                with self.env.cr.savepoint():
-                    step_ids = Step._insert_due(chunk, run, today, now)
-                    Step.invalidate_model()
-                    Step.browse(step_ids)._execute(now=now)
-                    self.env.flush_all()
-            except Exception as error:  # noqa: BLE001 - a chunk's fault is logged, the next chunks still run
-                _logger.exception("Collection strategy run: a chunk of %s cases failed", len(chunk))
-                messages.append(
-                    _("%(count)s cases not worked (retried next run): %(error)s", count=len(chunk), error=error)
-                )
-                self.env.invalidate_all()
+        after = 0
+        while True:
+            chunk = self._strategy_chunk_ids(after, STEP_CHUNK)
+            if not chunk:
+                break
+            self._strategy_run_chunk(run, chunk)
+            after = chunk[-1]
             self._commit_if(auto_commit)
-        run.write(
-            {
-                "state": "done",
-                "date_end": fields.Datetime.now(),
-                "case_count": len(case_ids),
-                "message": "\n".join(messages) or False,
-            }
-        )
-        run._summarise()
+        run._finish()
         self._commit_if(auto_commit)
         return run
+
+    def _strategy_run_start(self):
+        """Open a strategy run: steps of closed cases cancelled, every open
+        case given its strategy. Returns the run."""
+        run = self.env["collection.strategy.run"].sudo().create({})
+        self._cancel_steps_of_closed_cases()
+        messages = []
+        self._assign_strategies(messages, fields.Date.context_today(self))
+        if messages:
+            run.message = "\n".join(messages)
+        return run
+
+    def _strategy_chunk_ids(self, after, limit):
+        """The next ``limit`` open cases after id ``after`` that have a
+        strategy and something due, by id."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM collection_case WHERE state = 'open' AND strategy_version_id IS NOT NULL"
+                " AND date_oldest_due IS NOT NULL AND id > %s ORDER BY id LIMIT %s",
+                after,
+                limit,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _strategy_run_chunk(self, run, chunk):
+        """Insert and carry out the steps the cases of ``chunk`` have
+        reached, for ``run``; a chunk that fails is rolled back and said on
+        the run (its cases are worked by the next run)."""
+        Step = self.env["collection.case.step"].sudo()
+        today = fields.Date.context_today(self)
+        # the instant the contact rules judge (the benchmark states one)
+        now = self.env.context.get("collection_strategy_now") or fields.Datetime.now()
+        try:
+            with self.env.cr.savepoint():
+                step_ids = Step._insert_due(chunk, run, today, now)
+                Step.invalidate_model()
+                Step.browse(step_ids)._execute(now=now)
+                self.env.flush_all()
+        except Exception as error:  # noqa: BLE001 - a chunk's fault is logged, the next chunks still run
+            _logger.exception("Collection strategy run: a chunk of %s cases failed", len(chunk))
+            message = _("%(count)s cases not worked (retried next run): %(error)s", count=len(chunk), error=error)
+            self.env.invalidate_all()
+            run.message = "\n".join(filter(None, [run.message, message]))
+        run.case_count += len(chunk)
 
     def _cancel_steps_of_closed_cases(self):
         """Proposals, postponed steps and letters still to print of cases

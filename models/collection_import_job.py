@@ -1,10 +1,12 @@
 import base64
 import contextlib
 import errno
+import json
 import logging
 import os
 import stat
 import time
+from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
@@ -17,6 +19,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import import_parser
+from ..tools.job_slice import JobSlice
+from ..tools.job_slice import session_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -25,8 +29,14 @@ _logger = logging.getLogger(__name__)
 SYNC_ROW_LIMIT = 3000
 # written only by the short transactions that publish a running import's progress
 PROGRESS_TABLE = "collection_import_job_progress"
-# a running job whose row no transaction holds, claimed longer ago than this, was interrupted
-INTERRUPTED_AFTER_MINUTES = 5
+# the rows of a queued import waiting to be written, chunk by chunk
+CHUNK_TABLE = "collection_import_job_chunk"
+# debtors per staged chunk (written and committed together)
+STAGE_CHUNK_DEBTORS = 1000
+# the session lock a worker holds on a job it runs (released if it dies)
+JOB_LOCK_KEY = "debt_collection.import_job"
+# a job whose worker stopped this many times is not resumed again
+MAX_INTERRUPTIONS = 3
 # the folder import: files read, and where they go once imported
 FOLDER_EXTENSIONS = (".xlsx", ".csv")
 DONE, FAILED = "done", "failed"
@@ -85,6 +95,11 @@ class CollectionImportJob(models.Model):
     date_start = fields.Datetime(readonly=True)
     date_done = fields.Datetime(readonly=True)
     duration = fields.Float("Duration (s)", readonly=True, digits=(10, 1))
+    staged = fields.Boolean(readonly=True, help="The file is checked and its rows wait in chunks to be written.")
+    chunk_count = fields.Integer("Parts", readonly=True)
+    chunks_done = fields.Integer("Parts Written", readonly=True)
+    interruptions = fields.Integer(readonly=True, help="Times the worker running the import stopped.")
+    stage_info = fields.Json(readonly=True)
 
     @api.depends("rows_done", "rows_total", "state")
     def _compute_progress(self):
@@ -122,6 +137,22 @@ class CollectionImportJob(models.Model):
                        write_date timestamp without time zone NOT NULL
                    )""",
                 SQL.identifier(PROGRESS_TABLE),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """CREATE TABLE IF NOT EXISTS %s (
+                       job_id integer NOT NULL REFERENCES collection_import_job (id) ON DELETE CASCADE,
+                       seq integer NOT NULL,
+                       records jsonb NOT NULL,
+                       done boolean NOT NULL DEFAULT FALSE,
+                       counts jsonb,
+                       case_ids integer[],
+                       created integer[],
+                       updated integer[],
+                       PRIMARY KEY (job_id, seq)
+                   )""",
+                SQL.identifier(CHUNK_TABLE),
             )
         )
         return res
@@ -250,102 +281,353 @@ class CollectionImportJob(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_run_queued(self):
-        """Run the queued imports one by one, each in transactions of its own
-        (the cron's transaction only lists them):
+        """Run the queued imports, each in transactions of its own (the
+        cron's transaction only lists them), for one slice of time per call
+        (``tools/job_slice``):
 
-        1. the job is claimed (``running``) in a short committed transaction,
-           unless another worker holds it;
-        2. the import runs in a new transaction that holds the job's row to
-           its end and writes the job's result with the data it imported;
-           its progress is published by ``_set_progress`` in another table;
-        3. an import that raises is rolled back and its job marked failed
-           with the reason, in a transaction of its own.
+        1. the job is taken under a session lock of its own (another worker
+           that holds it is left alone, never waited for) and marked
+           ``running``, committed;
+        2. the file is read and checked; the error file and the counts of
+           rejected rows are written, and the rows to import are staged in
+           chunks of debtors (``collection_import_job_chunk``), committed;
+        3. each chunk is written and committed with its mark of done, one by
+           one; a worker that dies loses the chunk it was writing only, and
+           the next call carries on with the chunks not done;
+        4. the import is concluded: missing cases returned, its event, the
+           job done.
 
-        Jobs left ``running`` by a worker that stopped are marked failed
-        first (``_fail_interrupted``)."""
-        self._fail_interrupted()
-        for job in self.search([("state", "=", "queued")], order="id"):
-            job._run_queued()
+        An import that raises is marked failed with the reason (what its
+        committed chunks imported stays, and the job says how far it got).
+        Jobs whose worker stopped are resumed; one stopped three times
+        (time or memory limit) is marked failed."""
+        job_slice = JobSlice(self.env)
+        self._recover_interrupted()
+        remaining = 0
+        for job in self.search([("state", "in", ("queued", "running"))], order="id"):
+            if job_slice.spent():
+                remaining += 1
+                continue
+            if job._run_queued(job_slice) is False:
+                remaining += 1
+        job_slice.report(remaining)
 
-    def _run_queued(self):
-        """Claim, import and close this queued job (see ``_cron_run_queued``);
-        False when another worker has it."""
+    def _run_queued(self, job_slice=None):
+        """Take this job and carry it on for the slice's time; True when it
+        ended (done or failed), False when there is more to do, None when
+        another worker holds it."""
         self.ensure_one()
-        if not self._claim():
-            return False
+        job_slice = job_slice or JobSlice(self.env)
         start = time.monotonic()
-        try:
-            with self.env.registry.cursor() as cr:
-                job = self.with_env(self.env(cr=cr))
-                # held until the import's end: a running job whose row no
-                # transaction holds was left by a worker that stopped
-                cr.execute(SQL("SELECT state FROM collection_import_job WHERE id = %s FOR NO KEY UPDATE", job.id))
-                if cr.fetchone() != ("running",):  # deleted, or declared interrupted meanwhile
-                    return False
-                job._run_import(publish_progress=True)
-                job.duration = time.monotonic() - start
-        except Exception as exc:  # the import rolled back: say why on the job, go on with the next one
-            self._log_failure(exc)
-            with self.env.registry.cursor() as cr:
-                job = self.with_env(self.env(cr=cr))
-                job.write(dict(job._failure_vals(exc), duration=time.monotonic() - start))
-        return True
+        with self.env.registry.cursor() as cr, session_lock(cr, JOB_LOCK_KEY, self.id) as locked:
+            if not locked:
+                return None
+            job = self.with_env(self.env(cr=cr))
+            if not job._claim():
+                return None
+            cr.commit()
+            try:
+                finished = job._run_staged(job_slice)
+            except Exception as exc:  # the chunk rolled back: say why on the job, go on with the next one
+                cr.rollback()
+                job._log_failure(exc)
+                job.invalidate_recordset()
+                vals = job._failure_vals(exc)
+                vals.update(job._partial_vals(vals["message"]))
+                job.write(vals)
+                finished = True
+            job.duration = (job.duration or 0.0) + time.monotonic() - start
+            cr.commit()
+            return finished
 
     def _claim(self):
-        """Mark this queued job running in a transaction committed at once
-        (users see it); False when it is no longer queued or another worker
-        holds it (``SKIP LOCKED``: never wait for it)."""
+        """Mark this job running (it is queued, or running and free: left by
+        a worker that stopped); False when it is neither, or another
+        transaction holds its row (``SKIP LOCKED``: never wait for it)."""
         self.ensure_one()
         try:
-            with self.env.registry.cursor() as cr:
-                cr.execute(
-                    SQL(
-                        """UPDATE collection_import_job
-                              SET state = 'running', date_start = now() at time zone 'UTC',
-                                  write_date = now() at time zone 'UTC', write_uid = %s
-                            WHERE id IN (SELECT id FROM collection_import_job
-                                          WHERE id = %s AND state = 'queued'
-                                            FOR NO KEY UPDATE SKIP LOCKED)
-                        RETURNING id""",
-                        self.env.uid,
-                        self.id,
-                    ),
-                    log_exceptions=False,
-                )
-                return bool(cr.fetchall())
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE collection_import_job
+                          SET state = 'running', date_start = COALESCE(date_start, now() at time zone 'UTC'),
+                              write_date = now() at time zone 'UTC', write_uid = %s
+                        WHERE id IN (SELECT id FROM collection_import_job
+                                      WHERE id = %s AND state IN ('queued', 'running')
+                                        FOR NO KEY UPDATE SKIP LOCKED)
+                    RETURNING id""",
+                    self.env.uid,
+                    self.id,
+                ),
+                log_exceptions=False,
+            )
+            claimed = bool(self.env.cr.fetchall())
         except psycopg2.errors.SerializationFailure:  # another worker changed it meanwhile
+            self.env.cr.rollback()
             return False
+        self.invalidate_recordset()
+        return claimed
+
+    def _run_staged(self, job_slice):
+        """Check and stage the file (first call), then write its chunks
+        until the slice's time is spent; True when the import is done."""
+        self.ensure_one()
+        if not self.staged:
+            if self._stage():
+                return True
+            job_slice.chunk_done(cr=self.env.cr)
+        base_lookups = None
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT seq, records::text FROM %s WHERE job_id = %s AND NOT done ORDER BY seq LIMIT 1",
+                    SQL.identifier(CHUNK_TABLE),
+                    self.id,
+                )
+            )
+            row = self.env.cr.fetchone()
+            if not row:
+                break
+            if job_slice.spent():
+                return False
+            seq, payload = row
+            portfolio = self.portfolio_id.with_user(self.user_id)
+            if base_lookups is None:
+                base_lookups = portfolio._import_lookups()
+                base_lookups["min_amount"] = Decimal(str(portfolio.currency_id.rounding)) / 2
+            records = json.loads(payload, object_hook=import_parser.record_json_hook)
+            counts, case_ids, created, updated = portfolio._import_write_staged(
+                records, self._import_options(), base_lookups
+            )
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE %s SET done = TRUE, records = '[]', counts = %s, case_ids = %s, created = %s,"
+                    " updated = %s WHERE job_id = %s AND seq = %s",
+                    SQL.identifier(CHUNK_TABLE),
+                    json.dumps(counts),
+                    case_ids,
+                    created,
+                    updated,
+                    self.id,
+                    seq,
+                )
+            )
+            self.chunks_done += 1
+            rows = self.rows_total
+            self._set_progress(rows + rows * self.chunks_done // max(self.chunk_count, 1), 2 * rows)
+            # committed with its mark of done; what it read through the ORM leaves the cache
+            job_slice.chunk_done(cr=self.env.cr)
+            self.env.invalidate_all()
+        self._conclude()
+        return True
+
+    def _import_options(self):
+        return {
+            "row_results": False,
+            "mode": self.mode,
+            "mark_missing": self.mark_missing,
+            "decimal_separator": self.decimal_separator or "auto",
+            "date_format": self.date_format or "auto",
+            "source": self.source,
+        }
+
+    def _stage(self):
+        """Read and check the file; write the error file and the counts of
+        the check; stage the rows to import in chunks of debtors. True when
+        nothing is to be written (the job is then done)."""
+        self.ensure_one()
+        data = base64.b64decode(self.file or b"")
+        self.invalidate_recordset(["file"])
+        records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
+        del data
+        options = self._import_options()
+        self._set_progress(0, len(records))
+        options["progress"] = self._set_progress
+        staged = {}
+
+        def stage(good, records, lines):
+            chunks, chunk_of = [], {}
+            for line in good:
+                index = chunk_of.get(line["debtor_key"])
+                if index is None:
+                    index = chunk_of[line["debtor_key"]] = len(chunk_of) // STAGE_CHUNK_DEBTORS
+                    if index == len(chunks):
+                        chunks.append([])
+                chunks[index].append(records[line.index])
+            for seq, chunk in enumerate(chunks):
+                payload = json.dumps(
+                    [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in chunk],
+                    default=import_parser.record_json_default,
+                )
+                self.env.cr.execute(
+                    SQL(
+                        "INSERT INTO %s (job_id, seq, records) VALUES (%s, %s, %s)",
+                        SQL.identifier(CHUNK_TABLE),
+                        self.id,
+                        seq,
+                        payload,
+                    )
+                )
+            # what returning the missing cases needs once every chunk is written
+            vats, refs = set(), set()
+            for line in lines:
+                if line["vat"]:
+                    vats.add(line["vat"])
+                if line["partner_ref"]:
+                    refs.add(line["partner_ref"])
+            staged.update(
+                chunks=len(chunks),
+                keys={"vats": sorted(vats), "refs": sorted(refs)},
+                placed=any(line["latitude"] for line in good),
+            )
+
+        options["stage"] = stage
+        result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
+        errors = result["errors"]
+        vals = {
+            "staged": True,
+            "rows_total": len(records),
+            "error_count": len(errors),
+            "error_summary": "\n".join(
+                self.env._("Row %(row)s: %(message)s", row=r, message=m) for r, m in sorted(errors.items())
+            )
+            or False,
+            "chunk_count": staged.get("chunks", 0),
+            "stage_info": {"keys": staged.get("keys"), "placed": staged.get("placed"), "rejected": len(errors)},
+        }
+        if errors:
+            base = os.path.splitext(self.name)[0]
+            vals["error_file"] = base64.b64encode(
+                import_parser.error_workbook(headers, records, errors, only_errors=result["imported"])
+            )
+            vals["error_file_name"] = f"{base}.errors.xlsx"
+        del records
+        if not result["imported"] or not staged.get("chunks"):
+            vals.update(state="done", imported=False, rows_done=vals["rows_total"], date_done=fields.Datetime.now())
+            if not result["imported"]:
+                vals["message"] = _(
+                    "Nothing was imported: %s rows have errors. Correct them (see the error file) or choose "
+                    "to import the valid rows.",
+                    len(errors),
+                )
+            self.write(vals)
+            if result["imported"]:  # valid rows only, none valid: the import's end as usual
+                self.write({"imported": True})
+                self._conclude()
+            return True
+        self.write(vals)
+        return False
+
+    def _chunk_counts(self):
+        """The counts of the chunks written so far, and how many."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT counts, created, updated FROM %s WHERE job_id = %s AND done",
+                SQL.identifier(CHUNK_TABLE),
+                self.id,
+            )
+        )
+        totals = dict.fromkeys(import_parser.WRITE_COUNTS, 0)
+        created, updated = set(), set()
+        rows = self.env.cr.fetchall()
+        for counts, chunk_created, chunk_updated in rows:
+            for key in totals:
+                totals[key] += (counts or {}).get(key, 0)
+            created.update(chunk_created or ())
+            updated.update(chunk_updated or ())
+        totals["cases_updated"] = len(updated - created)
+        return totals, len(rows)
+
+    def _partial_vals(self, reason):
+        """What a job that stops for good says of the chunks it wrote (kept)."""
+        counts, done = self._chunk_counts()
+        if not done:
+            return {}
+        return dict(
+            counts,
+            imported=True,
+            message=_(
+                "%(reason)s\nThe import stopped after %(done)s of %(total)s parts were written; they are kept.",
+                reason=reason,
+                done=done,
+                total=self.chunk_count,
+            ),
+        )
+
+    def _conclude(self):
+        """Every chunk is written: the missing cases returned (a complete
+        file), the import's event, the job done with its counts; the staged
+        rows go."""
+        self.ensure_one()
+        portfolio = self.portfolio_id.with_user(self.user_id).sudo()
+        info = self.stage_info or {}
+        counts, _done = self._chunk_counts()
+        counts.update(rows=self.rows_total, rejected=info.get("rejected", self.error_count))
+        portfolio._import_zone_cases(bool(info.get("placed")))
+        present = None
+        if self.mark_missing and self.rows_total and not self.error_count:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT DISTINCT unnest(case_ids) FROM %s WHERE job_id = %s",
+                    SQL.identifier(CHUNK_TABLE),
+                    self.id,
+                )
+            )
+            present = {row[0] for row in self.env.cr.fetchall()}
+            keys = info.get("keys") or {}
+            present |= portfolio._import_present_case_ids(
+                [{"vat": vat, "partner_ref": False} for vat in keys.get("vats") or []]
+                + [{"vat": False, "partner_ref": ref} for ref in keys.get("refs") or []]
+            )
+        warnings = portfolio._import_conclude(
+            self.rows_total, info.get("rejected", self.error_count), present, counts, self._import_options()
+        )
+        vals = {key: counts[key] for key in import_parser.WRITE_COUNTS}
+        vals.update(
+            state="done",
+            imported=True,
+            rows_done=self.rows_total,
+            date_done=fields.Datetime.now(),
+            message="\n".join(warnings) or False,
+        )
+        self.write(vals)
+        self.env.cr.execute(SQL("DELETE FROM %s WHERE job_id = %s", SQL.identifier(CHUNK_TABLE), self.id))
 
     @api.model
-    def _fail_interrupted(self):
-        """Mark failed the jobs left ``running`` by a worker that stopped
-        (server restarted, worker killed for time or memory): their import
-        rolled back with it, and no transaction holds their row any more
-        (a running import holds it to its end). They are not run again: a
-        file that stopped one worker would stop the next; the user imports
-        it again. A job claimed in the last minutes is left alone (between
-        its claim and its import, its row is free for an instant)."""
+    def _recover_interrupted(self):
+        """Jobs left ``running`` by a worker that stopped (server restarted,
+        worker killed for time or memory; no session holds their lock) are
+        resumed by this run from their last committed chunk; one stopped
+        ``MAX_INTERRUPTIONS`` times is marked failed (a file that stops
+        every worker it meets), what its chunks imported kept."""
+        failed = []
         with self.env.registry.cursor() as cr:
             cr.execute(
                 SQL(
-                    """UPDATE collection_import_job
-                          SET state = 'failed', message = %s, date_done = now() at time zone 'UTC',
-                              write_date = now() at time zone 'UTC', write_uid = %s
-                        WHERE id IN (SELECT id FROM collection_import_job
-                                      WHERE state = 'running'
-                                        AND (date_start IS NULL
-                                             OR date_start < (now() at time zone 'UTC') - %s * interval '1 minute')
-                                        FOR NO KEY UPDATE SKIP LOCKED)
-                    RETURNING id""",
-                    self.env._(
-                        "The import was interrupted (the server stopped while it ran) and nothing was imported. "
-                        "Import the file again."
-                    ),
-                    self.env.uid,
-                    INTERRUPTED_AFTER_MINUTES,
+                    "SELECT id FROM collection_import_job WHERE state = 'running' ORDER BY id"
+                    " FOR NO KEY UPDATE SKIP LOCKED"
                 )
             )
-            interrupted = [row[0] for row in cr.fetchall()]
+            for (job_id,) in cr.fetchall():
+                cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext(%s), %s)", JOB_LOCK_KEY, job_id))
+                if not cr.fetchone()[0]:  # a worker is on it
+                    continue
+                job = self.with_env(self.env(cr=cr)).browse(job_id)
+                job.interruptions += 1
+                _logger.warning("Collection import %s was interrupted (%s times)", job_id, job.interruptions)
+                if job.interruptions >= MAX_INTERRUPTIONS:
+                    vals = {
+                        "state": "failed",
+                        "date_done": fields.Datetime.now(),
+                        "message": self.env._(
+                            "The import was interrupted %s times (the server stopped while it ran): it is not "
+                            "tried again. Split the file or ask the administrator to raise the workers' limits.",
+                            job.interruptions,
+                        ),
+                    }
+                    vals.update(job._partial_vals(vals["message"]))
+                    job.write(vals)
+                    failed.append(job_id)
             # the progress of finished imports is of no more use
             cr.execute(
                 SQL(
@@ -353,9 +635,7 @@ class CollectionImportJob(models.Model):
                     SQL.identifier(PROGRESS_TABLE),
                 )
             )
-        if interrupted:
-            _logger.warning("Collection imports %s were interrupted; marked failed", interrupted)
-        return interrupted
+        return failed
 
     # ------------------------------------------------------------------
     # Folder import

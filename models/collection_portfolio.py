@@ -10,9 +10,33 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools.job_slice import JobSlice
+
 _logger = logging.getLogger(__name__)
 
 SYNC_BATCH = 2000
+# debtors whose new invoice lines are written per committed chunk of a sync
+# run by the cron (a chunk locks their cases and invoices until its commit)
+SYNC_CHUNK_DEBTORS = 500
+
+
+def _debtor_chunks(lines, size):
+    """The rows of ``_sync_new_lines`` (ordered by debtor) cut into lists
+    of ``size`` debtors."""
+    chunks, current, debtors, last = [], [], 0, None
+    for line in lines:
+        if line[2] != last:
+            if debtors == size:
+                chunks.append(current)
+                current, debtors = [], 0
+            debtors += 1
+            last = line[2]
+        current.append(line)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 # bulk writes (invoice sync, file import) are not tracked in the chatter, one by one
 BULK_CONTEXT = {
     "tracking_disable": True,
@@ -264,7 +288,7 @@ class CollectionPortfolio(models.Model):
     # ------------------------------------------------------------------
     # Internal portfolios: invoices -> cases and installments
     # ------------------------------------------------------------------
-    def _sync_invoices(self):
+    def _sync_invoices(self, job=None):
         """Create and refresh cases and installments from posted customer invoices.
 
         An invoice enters the portfolio once one of its receivable lines is
@@ -285,17 +309,28 @@ class CollectionPortfolio(models.Model):
         hand.
         """
         Case = self.env["collection.case"].sudo()
-        result = {"cases": 0, "installments": 0, "updated": 0}
+        job = job or JobSlice(self.env)
+        result = {"cases": 0, "installments": 0, "updated": 0, "remaining": 0}
+        touched = set()
         for portfolio in self.sudo().with_context(**BULK_CONTEXT):
+            if job.spent():
+                result["remaining"] += 1
+                continue
             company = portfolio.company_id
             today = fields.Date.context_today(portfolio)
             limit_date = today - timedelta(days=company.collection_min_overdue_days)
             lines = portfolio._sync_new_lines(limit_date)
-            if lines:
-                created, updated = portfolio._sync_write(lines)
-                result["cases"] += len(created)
-                result["updated"] += len(updated)
-                result["installments"] += len(lines)
+            counts = {"cases": 0, "installments": 0, "updated": 0}
+            # committed chunk by chunk of debtors under the cron runner: the
+            # next call's query leaves out the lines already followed
+            chunks = _debtor_chunks(lines, SYNC_CHUNK_DEBTORS if job.committing else len(lines) or 1)
+            while chunks:
+                chunk = chunks.pop(0)
+                created, updated = portfolio._sync_write(chunk)
+                counts["cases"] += len(created)
+                counts["updated"] += len(updated)
+                counts["installments"] += len(chunk)
+                touched.update(created.ids, updated.ids)
                 # new debt on a case closed by hand (written off, returned...) reopens it
                 reopened = updated.filtered(lambda c: c.state == "closed")
                 if reopened:
@@ -304,18 +339,32 @@ class CollectionPortfolio(models.Model):
                     self.env["collection.event"]._log(
                         "case_reopen", _("Case reopened: new overdue invoice."), cases=reopened
                     )
-            portfolio._sync_credits()
-            portfolio.last_sync_date = fields.Datetime.now()
+                if chunks and job.committing:
+                    Case._refresh_aging(sorted(touched))
+                    touched.clear()
+                    job.chunk_done()
+                    if job.spent():
+                        result["remaining"] += sum(len(c) for c in chunks)
+                        break
+            else:
+                touched.update(portfolio._sync_credits())
+                portfolio.last_sync_date = fields.Datetime.now()
+            for key, value in counts.items():
+                result[key] += value
             self.env["collection.event"]._log(
                 "sync",
                 _(
                     "Invoice synchronisation: %(cases)s new cases, %(installments)s new installments.",
-                    **result,
+                    **counts,
                 ),
                 portfolio=portfolio,
-                payload=dict(result),
+                payload=dict(counts, complete=not chunks),
             )
-        Case._refresh_aging()
+        if job.committing:
+            Case._refresh_aging(sorted(touched))
+        else:
+            Case._refresh_aging()
+        job.chunk_done()
         return result
 
     def _sync_new_lines(self, limit_date):
@@ -551,7 +600,10 @@ class CollectionPortfolio(models.Model):
     def _cron_sync_invoices(self):
         """Synchronise the active internal portfolios of the companies that
         follow their overdue invoices automatically (Settings); the others
-        are left alone and can still be synchronised by hand."""
+        are left alone and can still be synchronised by hand. Under the cron
+        runner the work goes in committed chunks for a slice of time per
+        call, the rest in the next calls (``tools/job_slice``)."""
+        job = JobSlice(self.env)
         portfolios = self.search(
             [
                 ("kind", "=", "internal"),
@@ -559,5 +611,10 @@ class CollectionPortfolio(models.Model):
                 ("company_id.collection_auto_follow", "=", True),
             ]
         )
+        remaining = 0
         for portfolio in portfolios:
-            portfolio.with_company(portfolio.company_id)._sync_invoices()
+            if job.spent():
+                remaining += 1
+                continue
+            remaining += portfolio.with_company(portfolio.company_id)._sync_invoices(job)["remaining"]
+        job.report(remaining)

@@ -484,41 +484,22 @@ class CollectionPortfolio(models.Model):
                     results.set(line.index, "error", message=flat_errors[line["_row"]])
             progress(len(records), total)
             opts["_rows_total"] = len(records)
-            self._import_write(good, opts, counts, results)
+            if opts.get("stage"):
+                # a queued import writes later, chunk by chunk in transactions of their own
+                opts["stage"](good, records, lines)
+            else:
+                self._import_write(good, opts, counts, results)
             del good
         counts["rejected"] = len(flat_errors)
+        if write and opts.get("stage"):
+            return {"counts": counts, "errors": flat_errors, "rows": [], "imported": True, "warnings": []}
         warnings = []
-        if write and opts.get("mark_missing"):
-            if not records:
-                warnings.append(
-                    _("The file has no rows: it says nothing about the portfolio, so no case was returned.")
-                )
-            elif flat_errors:
-                warnings.append(
-                    _(
-                        "%s rows were rejected: the file is not a complete picture of the portfolio, so no case "
-                        "was returned.",
-                        len(flat_errors),
-                    )
-                )
-            else:
+        if write:
+            present = None
+            if opts.get("mark_missing") and records and not flat_errors:
                 present = self._import_present_case_ids(lines)
                 present.update(case_id for case_id in results.case_ids if case_id)
-                self._import_return_missing(present, counts)
-        if write:
-            description = _(
-                "Import (%(origin)s): %(rows)s rows, %(cases_created)s cases created, %(cases_updated)s "
-                "updated, %(installments_created)s installments created, %(installments_updated)s updated, "
-                "%(rejected)s rows rejected, %(cases_returned)s cases returned.",
-                origin=opts.get("source", "file"),
-                **counts,
-            )
-            self.env["collection.event"]._log(
-                "import",
-                " ".join([description, *warnings]),
-                portfolio=self,
-                payload=dict(counts, source=opts.get("source", "file"), warnings=warnings),
-            )
+            warnings = self._import_conclude(len(records), len(flat_errors), present, counts, opts)
         return {
             "counts": counts,
             "errors": flat_errors,
@@ -527,6 +508,41 @@ class CollectionPortfolio(models.Model):
             "imported": write,
             "warnings": warnings,
         }
+
+    def _import_conclude(self, rows, rejected, present, counts, opts):
+        """The end of an import that wrote: the cases missing from a
+        complete file returned (``present``: the cases the file names, or
+        None), the import's event. Returns the warnings."""
+        warnings = []
+        if opts.get("mark_missing"):
+            if not rows:
+                warnings.append(
+                    _("The file has no rows: it says nothing about the portfolio, so no case was returned.")
+                )
+            elif rejected:
+                warnings.append(
+                    _(
+                        "%s rows were rejected: the file is not a complete picture of the portfolio, so no case "
+                        "was returned.",
+                        rejected,
+                    )
+                )
+            elif present is not None:
+                self._import_return_missing(present, counts)
+        description = _(
+            "Import (%(origin)s): %(rows)s rows, %(cases_created)s cases created, %(cases_updated)s "
+            "updated, %(installments_created)s installments created, %(installments_updated)s updated, "
+            "%(rejected)s rows rejected, %(cases_returned)s cases returned.",
+            origin=opts.get("source", "file"),
+            **counts,
+        )
+        self.env["collection.event"]._log(
+            "import",
+            " ".join([description, *warnings]),
+            portfolio=self,
+            payload=dict(counts, source=opts.get("source", "file"), warnings=warnings),
+        )
+        return warnings
 
     @api.model
     def _import_check_options(self, opts):
@@ -917,11 +933,45 @@ class CollectionPortfolio(models.Model):
                 self.env.invalidate_all()
             progress(rows + rows * done // len(lines), 2 * rows)
         counts["cases_updated"] = len(state["updated"] - state["created"])
-        # zones drawn as areas take the debtors the file placed in them
-        if any(line["latitude"] for line in lines) and self.env["collection.zone"]._areas(self.company_id.ids):
+        self._import_zone_cases(any(line["latitude"] for line in lines))
+
+    def _import_zone_cases(self, placed):
+        """Zones drawn as areas take the debtors the file placed in them
+        (``placed``: some row gave a position)."""
+        if placed and self.env["collection.zone"]._areas(self.company_id.ids):
             self.env.flush_all()
             cases = self.env["collection.case"].sudo().search([("portfolio_id", "=", self.id), ("state", "=", "open")])
             self.env["collection.case"].sudo()._assign_zones(self.company_id, case_ids=cases.ids)
+
+    def _import_write_staged(self, records, opts, lookups):
+        """Check again and write the records of one staged chunk of a queued
+        import (every debtor's rows are in the same chunk, all found valid
+        when the file was checked). Returns (counts, ids of the cases the
+        rows went to, cases created, cases that existed and received rows)."""
+        lookups = {key: lookups[key] for key in ("countries", "states", "currencies", "labels", "min_amount")}
+        lines, errors = [], defaultdict(list)
+        for index, record in enumerate(records):
+            line, messages = self._import_normalize(record, opts, lookups, index)
+            if messages:
+                errors[record["_row"]].extend(messages)
+            if line:
+                lines.append(line)
+        ref_keys = {line["partner_ref"]: line["debtor_key"] for line in lines if line["vat"] and line["partner_ref"]}
+        for line in lines:
+            if not line["vat"] and line["partner_ref"] in ref_keys:
+                line["debtor_key"] = ref_keys[line["partner_ref"]]
+                line["group"] = (line["debtor_key"], line["contract_ref"])
+        self._import_check_groups(lines, errors)
+        if errors:
+            # the data changed since the file was checked (a currency archived...): the chunk is not written
+            row, messages = min(errors.items())
+            raise UserError(_("Row %(row)s: %(message)s", row=row, message=" ".join(messages)))
+        counts = dict.fromkeys(WRITE_COUNTS, 0)
+        results = RowResults(len(records))
+        state = {"created": set(), "updated": set()}
+        self._import_write_chunk(lines, counts, results, state)
+        case_ids = sorted({case_id for case_id in results.case_ids if case_id})
+        return counts, case_ids, sorted(state["created"]), sorted(state["updated"])
 
     def _import_write_chunk(self, lines, counts, results, state):
         """Match and write the lines of a chunk of debtors."""

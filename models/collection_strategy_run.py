@@ -23,6 +23,11 @@ class CollectionStrategyRun(models.Model):
     message = fields.Text(readonly=True, help="Strategies skipped and errors met by the run.")
     line_ids = fields.One2many("collection.strategy.run.line", "run_id", string="Outcomes", readonly=True)
 
+    def _finish(self):
+        """The run has worked every case: done, with its outcomes counted."""
+        self.write({"state": "done", "date_end": fields.Datetime.now()})
+        self._summarise()
+
     def _summarise(self):
         """Count the run's steps by strategy, step and outcome."""
         self.ensure_one()

@@ -7,10 +7,13 @@ from yet another cursor. Everything committed is removed afterwards."""
 import base64
 import csv
 import io
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import date
@@ -26,9 +29,12 @@ from odoo.sql_db import db_connect
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase
 from odoo.tests.common import get_db_name
+from odoo.tools import config
 from odoo.tools import mute_logger
 
-from ..models import collection_case_daily
+from ..models import collection_daily_run
+from ..models import collection_import_job
+from ..models.collection_import_job import JOB_LOCK_KEY
 from ..models.collection_import_job import SYNC_ROW_LIMIT
 
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
@@ -44,10 +50,8 @@ class InjectedCommitFailure(Exception):
     connection lost) after the import itself went well."""
 
 
-@tagged("post_install", "-at_install")
-class TestCronJobs(BaseCase):
-    """Queued imports, the folder import and the daily run, each run by the
-    cron runner on committed data."""
+class CommittedCase(BaseCase):
+    """Jobs run by the cron runner on committed data, removed afterwards."""
 
     def setUp(self):
         super().setUp()
@@ -63,6 +67,8 @@ class TestCronJobs(BaseCase):
             self.progress_watermark = cr.fetchone()[0]
             cr.execute("SELECT COALESCE(MAX(id), 0) FROM ir_cron_trigger")
             self.trigger_watermark = cr.fetchone()[0]
+            cr.execute("SELECT COALESCE(MAX(id), 0) FROM collection_daily_run")
+            self.daily_watermark = cr.fetchone()[0]
             self.admin_id = env.ref("base.user_admin").id
             self.cron_ids = [env.ref(xmlid).id for xmlid in (IMPORT_CRON, FOLDER_CRON, DAILY_CRON)]
             cr.execute(
@@ -130,6 +136,7 @@ class TestCronJobs(BaseCase):
                 "DELETE FROM res_partner WHERE id IN %(partners)s",
             ):
                 cr.execute(query, params)
+            cr.execute("DELETE FROM collection_daily_run WHERE id > %s", [self.daily_watermark])
             cr.execute("DELETE FROM ir_cron_progress WHERE id > %s", [self.progress_watermark])
             cr.execute("DELETE FROM ir_cron_trigger WHERE id > %s", [self.trigger_watermark])
             for cron_id, nextcall, lastcall, failure_count, first_failure_date, active in self.cron_rows:
@@ -208,6 +215,54 @@ class TestCronJobs(BaseCase):
             cases = self._env(cr)["collection.case"].search([("portfolio_id", "=", portfolio_id or self.portfolio_id)])
             return {case.partner_id.name: case.state for case in cases}
 
+    def _kill_worker_at(self, xmlid, model, method, call, patch=None):
+        """Run the cron job ``xmlid`` in a worker process of its own, as the
+        cron runner does, and kill it (SIGKILL) once the ``call``-th call of
+        ``model.method`` has done its work, before its commit; return when
+        the database has dropped the worker's sessions."""
+        folder = self._folder()
+        marker = os.path.join(folder, "paused")
+        log_path = os.path.join(folder, "worker.log")
+        odoo_args = ["--addons-path", config["addons_path"], "--log-level", "warn", "--max-cron-threads", "0"]
+        for option, key in (("--db_host", "db_host"), ("--db_port", "db_port"), ("--db_user", "db_user"),
+                            ("--db_password", "db_password"), ("--data-dir", "data_dir")):  # fmt: skip
+            if config.get(key):
+                odoo_args += [option, str(config[key])]
+        args = {
+            "db": get_db_name(),
+            "odoo_args": odoo_args,
+            "cron": xmlid,
+            "pause": {"model": model, "method": method, "call": call},
+            "marker": marker,
+            "patch": patch or {},
+        }
+        script = os.path.join(os.path.dirname(__file__), "crash_worker.py")
+        with open(log_path, "wb") as log:
+            worker = subprocess.Popen([sys.executable, script, json.dumps(args)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 180
+        while not os.path.exists(marker):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                worker.kill()
+                with open(log_path, encoding="utf-8", errors="replace") as log:
+                    self.fail(f"the worker did not reach its pause:\n{log.read()[-3000:]}")
+            time.sleep(0.1)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        # PostgreSQL ends the dead worker's sessions (and their locks) once it sees the sockets closed
+        while time.monotonic() < deadline:
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = %s", [f"odoo-{worker.pid}"])
+                if not cr.fetchone()[0]:
+                    return
+            time.sleep(0.1)
+        self.fail("the killed worker's sessions did not end")
+
+
+@tagged("post_install", "-at_install")
+class TestCronJobs(CommittedCase):
+    """Queued imports, the folder import and the daily run, each run by the
+    cron runner on committed data."""
+
     # ------------------------------------------------------------ queued imports
     def test_queued_import_from_the_wizard_ends_done(self):
         """A 3 600-row file is queued by the wizard, then imported by the
@@ -261,43 +316,94 @@ class TestCronJobs(BaseCase):
         self.assertTrue(job["date_done"])
         self.assertFalse(self._cases())
 
-    def test_interrupted_job_fails_and_is_not_retried(self):
-        """A job left running by a worker that died (no transaction holds
-        it) is marked failed by the next run, not imported again."""
+    def test_interrupted_job_resumed_then_failed_after_three_interruptions(self):
+        """A job left running by a worker that died (no session holds its
+        lock) is resumed by the next run; one whose worker stopped three
+        times is marked failed, not tried again."""
         job_id = self._queue(self._csv(3), state="running")
         with mute_logger(JOB_LOGGER):
             cron = self._run_cron(IMPORT_CRON)
         self.assertEqual(cron["failure_count"], 0)
-        job = self._read_job(job_id)
-        self.assertEqual(job["state"], "failed")
-        self.assertIn("interrupted", job["message"])
-        self.assertFalse(self._cases(), "an interrupted job is not retried")
+        job = self._read_job(job_id, ("state", "interruptions", "cases_created"))
+        self.assertEqual((job["state"], job["interruptions"], job["cases_created"]), ("done", 1, 3))
+        self.assertEqual(len(self._cases()), 3)
+
+        stuck_id = self._queue(self._csv(2, prefix="S"), name="stuck.csv", state="running")
+        with self.registry.cursor() as cr:
+            cr.execute("UPDATE collection_import_job SET interruptions = 2 WHERE id = %s", [stuck_id])
+        with mute_logger(JOB_LOGGER):
+            self._run_cron(IMPORT_CRON)
+        job = self._read_job(stuck_id, ("state", "message", "interruptions"))
+        self.assertEqual((job["state"], job["interruptions"]), ("failed", 3))
+        self.assertIn("interrupted 3 times", job["message"])
+        self.assertEqual(len(self._cases()), 3, "the stuck file was not imported")
 
     def test_job_held_by_another_worker_is_left_alone(self):
-        """Jobs whose row another transaction holds (a worker importing it)
-        are neither run a second time nor declared interrupted, and the
-        job does not wait for them."""
+        """Jobs another worker runs (it holds their session lock) are
+        neither run a second time nor declared interrupted, and the job does
+        not wait for them."""
         queued_id = self._queue(self._csv(2, prefix="Q"), name="queued.csv")
         running_id = self._queue(self._csv(2, prefix="R"), name="running.csv", state="running")
         worker = self.registry.cursor()
         self.addCleanup(worker.close)
-        worker.execute(
-            "SELECT id FROM collection_import_job WHERE id IN %s FOR NO KEY UPDATE", [(queued_id, running_id)]
-        )
-        # should the job wait for the lock (it must not), it is released after 20 s so that the test ends
-        release = threading.Timer(20, worker.rollback)
-        release.start()
-        self.addCleanup(release.cancel)
+        for job_id in (queued_id, running_id):
+            worker.execute("SELECT pg_advisory_lock(hashtext(%s), %s)", [JOB_LOCK_KEY, job_id])
+        self.addCleanup(worker.execute, "SELECT pg_advisory_unlock_all()")
         started = time.monotonic()
         cron = self._run_cron(IMPORT_CRON)
         elapsed = time.monotonic() - started
-        release.cancel()
-        worker.rollback()
         self.assertEqual(cron["failure_count"], 0)
         self.assertLess(elapsed, 15, "the job does not wait for a job another worker holds")
         self.assertEqual(self._read_job(queued_id)["state"], "queued")
-        self.assertEqual(self._read_job(running_id)["state"], "running")
+        self.assertEqual(self._read_job(running_id, ("state", "interruptions"))["interruptions"], 0)
         self.assertFalse(self._cases())
+
+    def test_import_worker_killed_mid_chunk_resumes(self):
+        """A queued import whose worker is killed (kill -9) while it writes
+        its second chunk keeps its first chunk; the next run resumes it from
+        the second: every debtor imported once, no installment twice, the
+        counts those of the whole file."""
+        job_id = self._queue(self._csv(20, installments=2))
+        self._kill_worker_at(
+            IMPORT_CRON,
+            "collection.portfolio",
+            "_import_write_staged",
+            2,
+            patch={"odoo.addons.debt_collection.models.collection_import_job.STAGE_CHUNK_DEBTORS": 5},
+        )
+        job = self._read_job(job_id, ("state", "staged", "chunk_count", "chunks_done"))
+        self.assertEqual(
+            (job["state"], job["staged"], job["chunk_count"], job["chunks_done"]),
+            ("running", True, 4, 1),
+            "the file was checked and staged, its first chunk committed, the second lost with the worker",
+        )
+        self.assertEqual(len(self._cases()), 5)
+        with patch.object(collection_import_job, "STAGE_CHUNK_DEBTORS", 5), mute_logger(JOB_LOGGER):
+            cron = self._run_cron(IMPORT_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        job = self._read_job(
+            job_id,
+            ("state", "interruptions", "chunks_done", "cases_created", "installments_created", "rows_total"),
+        )
+        self.assertEqual(
+            (job["state"], job["interruptions"], job["chunks_done"], job["cases_created"]),
+            ("done", 1, 4, 20),
+        )
+        self.assertEqual((job["installments_created"], job["rows_total"]), (40, 40))
+        self.assertEqual(len(self._cases()), 20)
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT (i.case_id, i.external_ref, i.date_due)) FROM collection_installment i"
+                " JOIN collection_case c ON c.id = i.case_id WHERE c.portfolio_id = %s",
+                [self.portfolio_id],
+            )
+            self.assertEqual(cr.fetchone(), (40, 40), "no installment written twice")
+            cr.execute(
+                "SELECT COUNT(*) FROM res_partner WHERE id > %s AND name LIKE 'Debtor D%%'", [self.partner_watermark]
+            )
+            self.assertEqual(cr.fetchone()[0], 20, "no debtor created twice")
+            cr.execute("SELECT COUNT(*) FROM collection_import_job_chunk WHERE job_id = %s", [job_id])
+            self.assertEqual(cr.fetchone()[0], 0, "the staged rows are gone")
 
     # ------------------------------------------------------------ folder import
     def _write(self, folder, name, data):
@@ -547,7 +653,7 @@ class WorkerKilled(BaseException):
 
 
 @tagged("post_install", "-at_install")
-class TestStrategyCommitted(TestCronJobs):
+class TestStrategyCommitted(CommittedCase):
     """The strategy run as the cron runner runs it (chunks committed one by
     one, a crash between two of them, the run restarted) and the queues'
     Next case pulled by two connections at once, on committed data."""
@@ -644,7 +750,7 @@ class TestStrategyCommitted(TestCronJobs):
 
         died = False
         with (
-            patch.object(collection_case_daily, "STEP_CHUNK", 2),
+            patch.dict(collection_daily_run.CHUNK_CASES, {"steps": 2}),
             patch.object(Step, "_send_mails", crash_on_second_chunk),
         ):
             try:
@@ -663,6 +769,39 @@ class TestStrategyCommitted(TestCronJobs):
                 [tuple(case_ids)],
             )
             self.assertEqual(dict(cr.fetchall()), {"done": 4})
+
+    def test_daily_run_worker_killed_mid_chunk_resumes(self):
+        """The daily run's worker killed (kill -9) while it carries out its
+        second chunk of strategy steps: the first chunk's e-mails are
+        committed, the run is left at that case; the next call resumes
+        there: one e-mail per case, none twice, the run done."""
+        case_ids = self._cases(4, 3)
+        self._kill_worker_at(
+            DAILY_CRON,
+            "collection.case",
+            "_strategy_run_chunk",
+            2,
+            patch={"odoo.addons.debt_collection.models.collection_daily_run.CHUNK_CASES": {"steps": 2}},
+        )
+        self.assertEqual(sum(self._mails(case_ids).values()), 2, "the first chunk was committed")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT id, state, phase, cursor FROM collection_daily_run WHERE id > %s ORDER BY id",
+                [self.daily_watermark],
+            )
+            runs = cr.fetchall()
+        self.assertEqual([run[1:] for run in runs], [("running", "steps", sorted(case_ids)[1])])
+        with patch.dict(collection_daily_run.CHUNK_CASES, {"steps": 2}):
+            cron = self._run_cron(DAILY_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        self.assertEqual(self._mails(case_ids), dict.fromkeys(case_ids, 1), "one e-mail each, none twice")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT d.state, d.phase, d.call_count, s.state, s.case_count FROM collection_daily_run d"
+                " JOIN collection_strategy_run s ON s.id = d.strategy_run_id WHERE d.id = %s",
+                [runs[0][0]],
+            )
+            self.assertEqual(cr.fetchone(), ("done", "done", 2, "done", 4), "the same run resumed and ended")
 
     def test_postponed_steps_sent_by_the_hourly_job(self):
         """A step the contact rules postponed is sent by the hourly cron in

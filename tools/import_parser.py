@@ -1162,6 +1162,14 @@ class RowRecord:
             raise KeyError(key)
         return value
 
+    def as_dict(self):
+        """The record as a plain dictionary of its column keys (the values
+        set on it included) and ``_row``."""
+        values = {key: self.get(key) for key in self._columns}
+        values.update(self._set or {})
+        values["_row"] = self._number
+        return values
+
     def __setitem__(self, key, value):
         if self._set is None:
             self._set = {}
@@ -1259,3 +1267,32 @@ def error_workbook(headers, records, errors, only_errors=False):
     sheet.set_column(len(columns) - 1, len(columns) - 1, 60)
     workbook.close()
     return output.getvalue()
+
+
+def record_json_default(value):
+    """``json.dumps`` default for the cell values of a record (a workbook's
+    dates and times, exact amounts): tagged to be read back as they were."""
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, time):
+        return {"$time": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    return str(value)
+
+
+def record_json_hook(obj):
+    """``json.loads`` object hook reading back ``record_json_default``."""
+    if len(obj) == 1:
+        ((key, value),) = obj.items()
+        if key == "$datetime":
+            return datetime.fromisoformat(value)
+        if key == "$date":
+            return date.fromisoformat(value)
+        if key == "$time":
+            return time.fromisoformat(value)
+        if key == "$decimal":
+            return Decimal(value)
+    return obj
