@@ -5,7 +5,6 @@ next call with nothing done twice and nothing left out."""
 
 import logging
 
-from odoo import _
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -231,13 +230,3 @@ class CollectionDailyRun(models.Model):
     def _phase_today(self, job):
         self.env["collection.case"].sudo()._plan_today()
         return True
-
-    def action_view_strategy_run(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "collection.strategy.run",
-            "res_id": self.strategy_run_id.id,
-            "view_mode": "form",
-            "name": _("Strategy Run"),
-        }

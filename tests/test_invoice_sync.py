@@ -1,10 +1,12 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..models import collection_portfolio
 from .common import CollectionCommon
 
 
@@ -263,3 +265,65 @@ class TestInvoiceSync(CollectionCommon):
         self.assertEqual(case.stage_id, self.stage_current)
         with self.assertRaises(AccessError):
             case.write({"note": "accountants do not edit cases"})
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker process dying in the middle of a chunk."""
+
+
+@tagged("post_install", "-at_install")
+class TestInvoiceSyncChunks(CollectionCommon):
+    """The sync as the cron runner runs it: committed chunk by chunk of
+    debtors, resumed after a crash. A chunk's COMMIT is stood for by a
+    savepoint (what came before it survives the crash), the crash by
+    rolling back to the last one."""
+
+    def test_sync_killed_mid_chunk_resumes_with_nothing_twice(self):
+        debtors = [self._debtor(f"Chunk debtor {n}") for n in range(5)]
+        invoices = [self._invoice(debtor, 100.0 + n, 40) for n, debtor in enumerate(debtors)]
+        cr = self.env.cr
+        commits = []
+
+        def commit():
+            self.env.flush_all()
+            cr.execute("SAVEPOINT chunk_committed")
+            commits.append(1)
+
+        Portfolio = self.registry["collection.portfolio"]
+        original = Portfolio._sync_write
+
+        def crash_on_debtor_two(portfolio, lines):
+            result = original(portfolio, lines)
+            if debtors[2].id in {line[2] for line in lines}:
+                raise WorkerKilled()
+            return result
+
+        cr.execute("SAVEPOINT chunk_committed")
+        died = False
+        portfolio = self.internal.with_context(collection_commit_chunks=True)
+        with (
+            patch.object(collection_portfolio, "SYNC_CHUNK_DEBTORS", 2),
+            patch.object(Portfolio, "_sync_write", crash_on_debtor_two),
+            patch.object(cr, "commit", commit),
+        ):
+            # not assertRaises: it would roll back to a savepoint of its own
+            try:
+                portfolio._sync_invoices()
+            except WorkerKilled:
+                died = True
+        self.assertTrue(died)
+        cr.execute("ROLLBACK TO SAVEPOINT chunk_committed")
+        self.env.invalidate_all()
+
+        self.assertTrue(commits, "chunks were committed before the crash")
+        self.assertTrue(invoices[0].collection_installment_ids, "the chunks before the crash stay")
+        self.assertFalse(invoices[2].collection_installment_ids, "the chunk of the crash is lost")
+        # the next call carries on: every invoice followed once, one case per debtor
+        with patch.object(collection_portfolio, "SYNC_CHUNK_DEBTORS", 2):
+            self.internal._sync_invoices()
+        for invoice in invoices:
+            self.assertEqual(len(invoice.collection_installment_ids), 1, invoice.partner_id.name)
+        cases = self.env["collection.case"].search([("partner_id", "in", [d.id for d in debtors])])
+        self.assertEqual(sorted(cases.partner_id.ids), sorted(d.id for d in debtors))
+        residual = {case.partner_id.id: case.amount_residual for case in cases}
+        self.assertEqual([residual[d.id] for d in debtors], [100.0 + n for n in range(5)])

@@ -18,9 +18,10 @@ ORM_CALLS = {
     "copy": lambda records: records.copy(),
 }
 # configuration shared by every company (no company of their own): readable by every collection user;
-# the strategy runs span every company and are read by managers only
+# the strategy and daily runs span every company and are read by managers only
 SHARED_MODELS = {
     "collection.channel",
+    "collection.daily.run",
     "collection.dispute.reason",
     "collection.strategy.run",
     "collection.strategy.run.line",
