@@ -336,6 +336,10 @@ class CollectionImportJob(models.Model):
                 vals.update(job._partial_vals(vals["message"]))
                 job.write(vals)
                 finished = True
+            if not finished:
+                # its slice of time is spent: it waits, queued, for the next call (a job left
+                # running by a worker that no longer holds its lock is one that was interrupted)
+                job.state = "queued"
             job.duration = (job.duration or 0.0) + time.monotonic() - start
             cr.commit()
             return finished

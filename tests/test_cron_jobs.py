@@ -36,6 +36,7 @@ from ..models import collection_daily_run
 from ..models import collection_import_job
 from ..models.collection_import_job import JOB_LOCK_KEY
 from ..models.collection_import_job import SYNC_ROW_LIMIT
+from ..tools.job_slice import JobSlice
 
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
 FOLDER_CRON = "debt_collection.ir_cron_collection_import_folders"
@@ -357,6 +358,34 @@ class TestCronJobs(CommittedCase):
         self.assertEqual(self._read_job(queued_id)["state"], "queued")
         self.assertEqual(self._read_job(running_id, ("state", "interruptions"))["interruptions"], 0)
         self.assertFalse(self._cases())
+
+    def test_import_in_slices_reports_progress_to_the_cron_runner(self):
+        """A queued import whose slice of time is spent after each part waits
+        queued between the calls (not counted as interrupted); the cron
+        runner calls it again at once while it reports work left, until the
+        import is done."""
+        job_id = self._queue(self._csv(20, installments=2))
+        with (
+            patch.object(collection_import_job, "STAGE_CHUNK_DEBTORS", 5),
+            patch.object(JobSlice, "spent", lambda job_slice: job_slice.done >= 1),
+        ):
+            cron = self._run_cron(IMPORT_CRON)
+        self.assertEqual(cron["failure_count"], 0)
+        job = self._read_job(job_id, ("state", "interruptions", "chunks_done", "cases_created", "installments_created"))
+        self.assertEqual(
+            (job["state"], job["interruptions"], job["chunks_done"], job["cases_created"], job["installments_created"]),
+            ("done", 0, 4, 20, 40),
+        )
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT done, remaining FROM ir_cron_progress WHERE id > %s AND cron_id = %s ORDER BY id",
+                [self.progress_watermark, self._ref_id(IMPORT_CRON)],
+            )
+            calls = cr.fetchall()
+        # the check, one call per part (the last one concludes the import)
+        self.assertEqual(len(calls), 5, calls)
+        self.assertTrue(all(remaining for _done, remaining in calls[:-1]), calls)
+        self.assertEqual(calls[-1][1], 0, "nothing left at the end")
 
     def test_import_worker_killed_mid_chunk_resumes(self):
         """A queued import whose worker is killed (kill -9) while it writes
