@@ -1826,7 +1826,9 @@ def prepare_load_world(folder):
     _creditor, imported = _creditor_portfolio("Load Creditor", "Load import portfolio")
     import_path = os.path.join(folder, "load_import.csv")
     rows, _sample = _p1_file(import_path, max(int(25_000 * SIZE), 25), 0)
-    # queued as the import wizard queues a big file
+    # queued as the import wizard queues a big file; its file kept in the
+    # database, which the load test copies (a filestore is per database)
+    env["ir.config_parameter"].set_param("ir_attachment.location", "db")
     with open(import_path, "rb") as handle:
         import_job = env["collection.import.job"].create(
             {

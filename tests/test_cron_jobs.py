@@ -20,6 +20,8 @@ from datetime import date
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2.errors
+
 from odoo import SUPERUSER_ID
 from odoo import Command
 from odoo import api
@@ -831,6 +833,37 @@ class TestStrategyCommitted(CommittedCase):
                 [runs[0][0]],
             )
             self.assertEqual(cr.fetchone(), ("done", "done", 2, "done", 4), "the same run resumed and ended")
+
+    def test_daily_run_call_that_fails_after_a_commit_is_called_again(self):
+        """A call of the daily run that fails after it committed chunks (a
+        deadlock with a collector's request, say) is not a failed job: the
+        cron runner calls it again at once and the run ends the same day."""
+        self._cases(4, 3)
+        Case = self.registry["collection.case"]
+        original = Case._refresh_aging
+        calls = []
+
+        def deadlock_once(cases, case_ids=None):
+            calls.append(case_ids)
+            if case_ids is not None and len(calls) == 2:
+                raise psycopg2.errors.DeadlockDetected("deadlock detected")
+            return original(cases, case_ids)
+
+        with (
+            patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 2}),
+            patch.object(Case, "_refresh_aging", deadlock_once),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+        ):
+            cron = self._run_cron(DAILY_CRON)
+        self.assertEqual(cron["failure_count"], 0, "not counted as a failure")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT state, call_count FROM collection_daily_run WHERE id > %s ORDER BY id", [self.daily_watermark]
+            )
+            runs = cr.fetchall()
+        self.assertEqual(len(runs), 1, "one run, resumed")
+        self.assertEqual(runs[0][0], "done")
+        self.assertGreaterEqual(runs[0][1], 2, "called again after the failed call")
 
     def test_postponed_steps_sent_by_the_hourly_job(self):
         """A step the contact rules postponed is sent by the hourly cron in

@@ -59,9 +59,14 @@ class JobSlice:
         self.done += count
         if cr is not None:
             cr.commit()  # pylint: disable=invalid-commit
-            return
-        self.env.flush_all()
+        else:
+            self.env.flush_all()
         if self.committing:
+            if self.progress:
+                # committed work is on record even if the call fails later
+                # (a deadlock, the worker's limits): the runner then calls
+                # again rather than wait for the next day
+                self.env["ir.cron"].sudo()._notify_progress(done=max(self.done, 1), remaining=1)
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def report(self, remaining):
@@ -72,11 +77,12 @@ class JobSlice:
             self.env["ir.cron"].sudo()._notify_progress(
                 done=max(self.done, 1) if remaining else self.done, remaining=max(int(remaining), 0)
             )
-            cron_id = self.env.context.get("cron_id")
-            if remaining and cron_id:
-                # after its ten calls the runner's next pass comes at once: a
-                # trigger due now wakes the cron workers (not a minute later)
-                self.env["ir.cron"].sudo().browse(cron_id)._trigger()
+            if remaining:
+                # after its ten calls the runner's next pass comes at once, not
+                # a minute later: the cron workers are woken once this commits
+                # (no trigger row: one made during the run would outlive it and
+                # start the job again once it is done)
+                self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)
         self.env.flush_all()
         if self.committing:
             self.env.cr.commit()  # pylint: disable=invalid-commit
