@@ -1314,11 +1314,47 @@ class CollectionCase(models.Model):
         )
 
     @api.model
-    def _plan_today(self):
+    def _plan_today(self, after=None, until=None, plan=None):
         """Plan every collector's Today list: their best cases up to their
         daily capacity, what is left over to team mates with room
-        (``tools/work_list.plan_today``). Returns {case id: collector id}."""
+        (``tools/work_list.plan_today``). Returns {case id: collector id}.
+
+        ``after``/``until``: write the plan on the cases with ids in that
+        range only (the daily run's chunks), ``plan``: the plan already made
+        by an earlier chunk of the same call."""
         self.env.flush_all()
+        if plan is None:
+            plan = self._make_today_plan()
+        cr = self.env.cr
+        in_range = SQL("TRUE") if after is None else SQL("id > %s AND id <= %s", after, until)
+        # only the rows whose planning changes are written (and locked)
+        cr.execute(
+            SQL(
+                "UPDATE collection_case SET today_user_id = NULL"
+                " WHERE today_user_id IS NOT NULL AND NOT (id = ANY(%s)) AND %s",
+                list(plan),
+                in_range,
+            )
+        )
+        if plan:
+            cr.execute(
+                SQL(
+                    """
+                    UPDATE collection_case c SET today_user_id = v.user_id
+                      FROM unnest(%s::int[], %s::int[]) AS v(id, user_id)
+                     WHERE c.id = v.id AND c.today_user_id IS DISTINCT FROM v.user_id AND %s
+                    """,
+                    list(plan),
+                    list(plan.values()),
+                    SQL("TRUE") if after is None else SQL("c.id > %s AND c.id <= %s", after, until),
+                )
+            )
+        self.invalidate_model(["today_user_id"])
+        return plan
+
+    @api.model
+    def _make_today_plan(self):
+        """{case id: collector id} of today's lists (see ``_plan_today``)."""
         today = fields.Date.context_today(self)
         cr = self.env.cr
         cr.execute(self._worklist_query(today))
@@ -1335,29 +1371,7 @@ class CollectionCase(models.Model):
         teams_of = defaultdict(set)
         for member in members:
             teams_of[member.user_id.id].add(member.team_id.id)
-        plan = work_list.plan_today(queues, capacities, teams_of, case_team)
-        # only the rows whose planning changes are written (and locked)
-        cr.execute(
-            SQL(
-                "UPDATE collection_case SET today_user_id = NULL"
-                " WHERE today_user_id IS NOT NULL AND NOT (id = ANY(%s))",
-                list(plan),
-            )
-        )
-        if plan:
-            cr.execute(
-                SQL(
-                    """
-                    UPDATE collection_case c SET today_user_id = v.user_id
-                      FROM unnest(%s::int[], %s::int[]) AS v(id, user_id)
-                     WHERE c.id = v.id AND c.today_user_id IS DISTINCT FROM v.user_id
-                    """,
-                    list(plan),
-                    list(plan.values()),
-                )
-            )
-        self.invalidate_model(["today_user_id"])
-        return plan
+        return work_list.plan_today(queues, capacities, teams_of, case_team)
 
     @api.model
     def _top_up_today(self, user_ids):

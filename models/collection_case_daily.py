@@ -216,16 +216,29 @@ class CollectionCase(models.Model):
 
     def _assign_strategies(self, messages, today):
         """Give each open case the first active strategy (by sequence) whose
-        segment holds it, in one statement per strategy; return the ids of
-        the open cases that have one, in order. Cases in litigation are left
-        to their lawyer. A strategy whose domain no longer works is skipped
-        and keeps the error."""
+        segment holds it; return the ids of the open cases that have one,
+        in order. See ``_match_strategies`` and ``_apply_strategies``."""
+        self._match_strategies(messages)
+        self._apply_strategies(today)
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM collection_case WHERE state = 'open' AND strategy_version_id IS NOT NULL"
+                " AND date_oldest_due IS NOT NULL ORDER BY id"
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _match_strategies(self, messages):
+        """The strategy of each open case, in one statement per strategy, in
+        a temporary table of this connection (``collection_strategy_match``,
+        kept across the commits of the daily run's chunks). A strategy whose
+        domain no longer works is skipped and keeps the error."""
         self.env.flush_all()
         cr = self.env.cr
         cr.execute(
             SQL(
                 "CREATE TEMP TABLE IF NOT EXISTS collection_strategy_match"
-                " (case_id int PRIMARY KEY, strategy_id int, version_id int) ON COMMIT DROP"
+                " (case_id int PRIMARY KEY, strategy_id int, version_id int)"
             )
         )
         cr.execute(SQL("TRUNCATE collection_strategy_match"))
@@ -253,6 +266,12 @@ class CollectionCase(models.Model):
                 message = _("Strategy %(strategy)s skipped: %(error)s", strategy=strategy.name, error=error)
                 strategy.error = message
                 messages.append(message)
+
+    def _apply_strategies(self, today, after=None, until=None):
+        """Write the strategies ``_match_strategies`` found on the open cases
+        whose strategy changes (those with ids in (``after``, ``until``]
+        only, when given). Cases in litigation are left to their lawyer."""
+        cr = self.env.cr
         cr.execute(
             SQL(
                 """
@@ -265,21 +284,15 @@ class CollectionCase(models.Model):
                   FROM collection_case c2
                   LEFT JOIN collection_stage st ON st.id = c2.stage_id
                   LEFT JOIN collection_strategy_match m ON m.case_id = c2.id AND st.code IS DISTINCT FROM 'litigation'
-                 WHERE c2.id = c.id AND c.state = 'open'
+                 WHERE c2.id = c.id AND c.state = 'open' AND %(range)s
                    AND (c.strategy_id IS DISTINCT FROM m.strategy_id
                         OR c.strategy_version_id IS DISTINCT FROM m.version_id)
                 """,
                 today=today,
+                range=SQL("TRUE") if after is None else SQL("c.id > %s AND c.id <= %s", after, until),
             )
         )
         self.invalidate_model(["strategy_id", "strategy_version_id", "strategy_date"])
-        cr.execute(
-            SQL(
-                "SELECT id FROM collection_case WHERE state = 'open' AND strategy_version_id IS NOT NULL"
-                " AND date_oldest_due IS NOT NULL ORDER BY id"
-            )
-        )
-        return [row[0] for row in cr.fetchall()]
 
     def _load_ladders(self):
         """The steps of every version cases are on, as frozen, in a temporary

@@ -10,6 +10,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
 from ..tools.job_slice import session_lock
 from .collection_case_daily import RUN_LOCK_KEY
@@ -34,7 +35,9 @@ PHASES = [
 PHASE_ORDER = [code for code, _label in PHASES]
 # cases per committed chunk: small enough that no case row stays locked for
 # more than a few hundred milliseconds while collectors work
-CHUNK_CASES = {"aging": 2000, "steps": 500, "tiers": 5000}
+CHUNK_CASES = {"promises": 2000, "aging": 2000, "strategies": 5000, "steps": 500, "tiers": 5000, "today": 5000}
+# a chunk that meets concurrent updates this many times in a row ends the call (the runner calls again)
+CHUNK_ATTEMPTS = 5
 
 
 class CollectionDailyRun(models.Model):
@@ -77,6 +80,8 @@ class CollectionDailyRun(models.Model):
                 self._retry_later()
                 return self.browse()
             run = self._current()
+            if job.committing:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
             run._advance(job)
             job.report(run._remaining())
             return run
@@ -123,25 +128,39 @@ class CollectionDailyRun(models.Model):
     def _advance(self, job):
         """Work the phases from the current one, committing each chunk with
         the run's new position, until the run is done or the call's time
-        is spent."""
+        is spent. A chunk that meets a concurrent update (a collector's
+        request on the same case) is rolled back and done again."""
         self.ensure_one()
+        attempts = 0
         while self.phase != "done":
-            finished = getattr(self, f"_phase_{self.phase}")(job)
-            vals = {"chunk_count": self.chunk_count + 1}
-            if finished:
-                vals.update(phase=PHASE_ORDER[PHASE_ORDER.index(self.phase) + 1], cursor=0)
-            self.write(vals)
-            job.chunk_done()
+            try:
+                finished = getattr(self, f"_phase_{self.phase}")(job)
+                vals = {"chunk_count": self.chunk_count + 1}
+                if finished:
+                    vals.update(phase=PHASE_ORDER[PHASE_ORDER.index(self.phase) + 1], cursor=0)
+                self.write(vals)
+                job.chunk_done()
+            except CONCURRENCY_ERRORS as error:
+                attempts += 1
+                if attempts >= CHUNK_ATTEMPTS or not job.concurrent(error):
+                    raise
+                # what this call kept in temporary tables went with the rollback
+                job.ladders_loaded = job.strategy_match = False
+                job.today_plan = None
+                continue
+            attempts = 0
             if job.spent():
                 break
         if self.phase == "done" and self.state == "running":
             self.write({"state": "done", "date_end": fields.Datetime.now()})
             job.chunk_done(0)
 
-    def _chunk(self, job, size, extra=None):
-        """The next open cases after the cursor (all of them when chunks are
-        not committed), by id."""
-        where = SQL("state = 'open' AND id > %s", self.cursor)
+    def _chunk(self, job, size, extra=None, open_only=True):
+        """The next cases after the cursor (open ones only by default; all of
+        them when chunks are not committed), by id."""
+        where = SQL("id > %s", self.cursor)
+        if open_only:
+            where = SQL("%s AND state = 'open'", where)
         if extra:
             where = SQL("%s AND %s", where, extra)
         self.env.flush_all()
@@ -162,8 +181,23 @@ class CollectionDailyRun(models.Model):
         return True
 
     def _phase_promises(self, job):
-        self.env["collection.promise"].sudo()._judge_due()
-        return True
+        Promise = self.env["collection.promise"].sudo()
+        if not job.committing:
+            Promise._judge_due()
+            return True
+        size = CHUNK_CASES["promises"]
+        ids = self._chunk(
+            job,
+            size,
+            SQL(
+                "EXISTS (SELECT 1 FROM collection_promise p WHERE p.case_id = collection_case.id AND p.state = 'open')"
+            ),
+            open_only=False,
+        )
+        if ids:
+            Promise._judge_due(cases=self.env["collection.case"].browse(ids))
+            self.cursor = ids[-1]
+        return len(ids) < size
 
     def _phase_agreements(self, job):
         self.env["collection.agreement"].sudo()._cron_follow_agreements()
@@ -185,8 +219,31 @@ class CollectionDailyRun(models.Model):
         return True
 
     def _phase_strategies(self, job):
-        self.strategy_run_id = self.env["collection.case"].sudo()._strategy_run_start()
-        return True
+        Case = self.env["collection.case"].sudo()
+        if not self.strategy_run_id:
+            self.strategy_run_id = self.env["collection.strategy.run"].sudo().create({})
+            Case._cancel_steps_of_closed_cases()
+            if job.committing:
+                return False
+        today = fields.Date.context_today(self)
+        if not job.committing:
+            messages = []
+            Case._match_strategies(messages)
+            Case._apply_strategies(today)
+            self.strategy_run_id.message = "\n".join(messages) or False
+            return True
+        if not getattr(job, "strategy_match", False):
+            # once per call, in a temporary table this call's chunks read
+            messages = []
+            Case._match_strategies(messages)
+            self.strategy_run_id.message = "\n".join(messages) or False
+            job.strategy_match = True
+        size = CHUNK_CASES["strategies"]
+        ids = self._chunk(job, size)
+        if ids:
+            Case._apply_strategies(today, after=self.cursor, until=ids[-1])
+            self.cursor = ids[-1]
+        return len(ids) < size
 
     def _phase_steps(self, job):
         Case = self.env["collection.case"].sudo()
@@ -228,5 +285,15 @@ class CollectionDailyRun(models.Model):
         return len(ids) < CHUNK_CASES["tiers"]
 
     def _phase_today(self, job):
-        self.env["collection.case"].sudo()._plan_today()
-        return True
+        Case = self.env["collection.case"].sudo()
+        if not job.committing:
+            Case._plan_today()
+            return True
+        if getattr(job, "today_plan", None) is None:
+            job.today_plan = Case._make_today_plan()
+        size = CHUNK_CASES["today"]
+        ids = self._chunk(job, size, open_only=False)
+        if ids:
+            Case._plan_today(after=self.cursor, until=ids[-1], plan=job.today_plan)
+            self.cursor = ids[-1]
+        return len(ids) < size

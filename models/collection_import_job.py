@@ -19,6 +19,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..tools import import_parser
+from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
 from ..tools.job_slice import session_lock
 
@@ -37,6 +38,8 @@ STAGE_CHUNK_DEBTORS = 1000
 JOB_LOCK_KEY = "debt_collection.import_job"
 # a job whose worker stopped this many times is not resumed again
 MAX_INTERRUPTIONS = 3
+# a part that meets concurrent updates this many times in a row fails the call (the next one resumes it)
+CHUNK_ATTEMPTS = 5
 # the folder import: files read, and where they go once imported
 FOLDER_EXTENSIONS = (".xlsx", ".csv")
 DONE, FAILED = "done", "failed"
@@ -328,6 +331,11 @@ class CollectionImportJob(models.Model):
             cr.commit()
             try:
                 finished = job._run_staged(job_slice)
+            except CONCURRENCY_ERRORS:  # met again and again: the next call carries on
+                cr.rollback()
+                _logger.info("Collection import %s waits for concurrent updates; resumed by the next call", self.id)
+                job.invalidate_recordset()
+                finished = False
             except Exception as exc:  # the chunk rolled back: say why on the job, go on with the next one
                 cr.rollback()
                 job._log_failure(exc)
@@ -380,6 +388,7 @@ class CollectionImportJob(models.Model):
                 return True
             job_slice.chunk_done(cr=self.env.cr)
         base_lookups = None
+        attempts = 0
         while True:
             self.env.cr.execute(
                 SQL(
@@ -399,10 +408,19 @@ class CollectionImportJob(models.Model):
                 base_lookups = portfolio._import_lookups()
                 base_lookups["min_amount"] = Decimal(str(portfolio.currency_id.rounding)) / 2
             records = json.loads(payload, object_hook=import_parser.record_json_hook)
-            counts, case_ids, created, updated = portfolio._import_write_staged(
-                records, self._import_options(), base_lookups
-            )
-            self.env.flush_all()
+            try:
+                counts, case_ids, created, updated = portfolio._import_write_staged(
+                    records, self._import_options(), base_lookups
+                )
+                self.env.flush_all()
+            except CONCURRENCY_ERRORS as error:
+                # a collector's request met on a case: the part is rolled back and written again
+                attempts += 1
+                if attempts >= CHUNK_ATTEMPTS or not job_slice.concurrent(error, cr=self.env.cr):
+                    raise
+                base_lookups = None
+                continue
+            attempts = 0
             self.env.cr.execute(
                 SQL(
                     "UPDATE %s SET done = TRUE, records = '[]', counts = %s, case_ids = %s, created = %s,"

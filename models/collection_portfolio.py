@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
 
 _logger = logging.getLogger(__name__)
@@ -18,6 +19,8 @@ SYNC_BATCH = 2000
 # debtors whose new invoice lines are written per committed chunk of a sync
 # run by the cron (a chunk locks their cases and invoices until its commit)
 SYNC_CHUNK_DEBTORS = 500
+# a chunk that meets concurrent updates this many times in a row ends the call (the runner calls again)
+SYNC_CHUNK_ATTEMPTS = 5
 
 
 def _debtor_chunks(lines, size):
@@ -324,28 +327,38 @@ class CollectionPortfolio(models.Model):
             # committed chunk by chunk of debtors under the cron runner: the
             # next call's query leaves out the lines already followed
             chunks = _debtor_chunks(lines, SYNC_CHUNK_DEBTORS if job.committing else len(lines) or 1)
+            attempts = 0
             while chunks:
-                chunk = chunks.pop(0)
-                created, updated = portfolio._sync_write(chunk)
+                chunk = chunks[0]
+                try:
+                    created, updated = portfolio._sync_write(chunk)
+                    # new debt on a case closed by hand (written off, returned...) reopens it
+                    reopened = updated.filtered(lambda c: c.state == "closed")
+                    if reopened:
+                        reopened.write({"state": "open", "close_reason": False, "date_closed": False})
+                        reopened._compute_stage_id()
+                        self.env["collection.event"]._log(
+                            "case_reopen", _("Case reopened: new overdue invoice."), cases=reopened
+                        )
+                    if len(chunks) > 1 and job.committing:
+                        Case._refresh_aging(sorted(set(created.ids) | set(updated.ids)))
+                        job.chunk_done()
+                except CONCURRENCY_ERRORS as error:
+                    # a collector's request met on a case: the chunk is rolled back and done again
+                    attempts += 1
+                    if attempts >= SYNC_CHUNK_ATTEMPTS or not job.concurrent(error):
+                        raise
+                    continue
+                attempts = 0
+                chunks.pop(0)
                 counts["cases"] += len(created)
                 counts["updated"] += len(updated)
                 counts["installments"] += len(chunk)
-                touched.update(created.ids, updated.ids)
-                # new debt on a case closed by hand (written off, returned...) reopens it
-                reopened = updated.filtered(lambda c: c.state == "closed")
-                if reopened:
-                    reopened.write({"state": "open", "close_reason": False, "date_closed": False})
-                    reopened._compute_stage_id()
-                    self.env["collection.event"]._log(
-                        "case_reopen", _("Case reopened: new overdue invoice."), cases=reopened
-                    )
-                if chunks and job.committing:
-                    Case._refresh_aging(sorted(touched))
-                    touched.clear()
-                    job.chunk_done()
-                    if job.spent():
-                        result["remaining"] += sum(len(c) for c in chunks)
-                        break
+                if not (chunks and job.committing):
+                    touched.update(created.ids, updated.ids)
+                if chunks and job.spent():
+                    result["remaining"] += sum(len(c) for c in chunks)
+                    break
             else:
                 touched.update(portfolio._sync_credits())
                 portfolio.last_sync_date = fields.Datetime.now()

@@ -38,6 +38,8 @@ from ..models import collection_daily_run
 from ..models import collection_import_job
 from ..models.collection_import_job import JOB_LOCK_KEY
 from ..models.collection_import_job import SYNC_ROW_LIMIT
+from ..tools.job_slice import PASS_PARAMETER
+from ..tools.job_slice import SLICE_PARAMETER
 from ..tools.job_slice import JobSlice
 
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
@@ -834,36 +836,75 @@ class TestStrategyCommitted(CommittedCase):
             )
             self.assertEqual(cr.fetchone(), ("done", "done", 2, "done", 4), "the same run resumed and ended")
 
-    def test_daily_run_call_that_fails_after_a_commit_is_called_again(self):
-        """A call of the daily run that fails after it committed chunks (a
-        deadlock with a collector's request, say) is not a failed job: the
-        cron runner calls it again at once and the run ends the same day."""
+    def test_daily_run_meets_a_deadlock_then_a_failing_call(self):
+        """A chunk of the daily run that meets a deadlock (a collector's
+        request on the same cases) is rolled back and done again; a call that
+        fails after it committed chunks (another error) is not a failed job:
+        the cron runner calls it again at once and the run ends the same day."""
         self._cases(4, 3)
         Case = self.registry["collection.case"]
         original = Case._refresh_aging
         calls = []
 
-        def deadlock_once(cases, case_ids=None):
+        def deadlock_then_error(cases, case_ids=None):
             calls.append(case_ids)
             if case_ids is not None and len(calls) == 2:
                 raise psycopg2.errors.DeadlockDetected("deadlock detected")
+            if case_ids is not None and len(calls) == 4:
+                raise RuntimeError("the call fails")
             return original(cases, case_ids)
 
         with (
             patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 2}),
-            patch.object(Case, "_refresh_aging", deadlock_once),
+            patch.object(Case, "_refresh_aging", deadlock_then_error),
             mute_logger("odoo.addons.base.models.ir_cron"),
         ):
             cron = self._run_cron(DAILY_CRON)
         self.assertEqual(cron["failure_count"], 0, "not counted as a failure")
+        self.assertEqual(calls[1], calls[2], "the chunk that met the deadlock was done again")
         with self.registry.cursor() as cr:
             cr.execute(
                 "SELECT state, call_count FROM collection_daily_run WHERE id > %s ORDER BY id", [self.daily_watermark]
             )
             runs = cr.fetchall()
-        self.assertEqual(len(runs), 1, "one run, resumed")
-        self.assertEqual(runs[0][0], "done")
-        self.assertGreaterEqual(runs[0][1], 2, "called again after the failed call")
+        self.assertEqual(runs, [("done", 2)], "one run: the failed call, then the call that finished it")
+
+    def test_daily_run_spread_over_passes_of_the_cron_worker(self):
+        """Once a job's calls of one pass of the cron worker have taken their
+        time (``debt_collection.cron_pass_seconds``), it leaves the pass with
+        a trigger due now and goes on at the next pass, until done."""
+        self._cases(4, 3)
+        with self.registry.cursor() as cr:
+            params = self._env(cr)["ir.config_parameter"]
+            for key in (PASS_PARAMETER, SLICE_PARAMETER):
+                self.addCleanup(self._set_param, key, params.get_param(key))
+                params.set_param(key, "0.5")
+        Case = self.registry["collection.case"]
+        original = Case._refresh_aging
+
+        def slow(cases, case_ids=None):
+            time.sleep(0.3)
+            return original(cases, case_ids)
+
+        passes = 0
+        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 50}), patch.object(Case, "_refresh_aging", slow):
+            while passes < 50:
+                passes += 1
+                self._run_cron(DAILY_CRON)
+                with self.registry.cursor() as cr:
+                    cr.execute("SELECT state FROM collection_daily_run WHERE id > %s", [self.daily_watermark])
+                    if cr.fetchall() == [("done",)]:
+                        break
+        self.assertGreater(passes, 1, "the run took several passes")
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT state, call_count FROM collection_daily_run WHERE id > %s", [self.daily_watermark])
+            ((state, calls),) = cr.fetchall()
+        self.assertEqual(state, "done")
+        self.assertGreaterEqual(calls, passes)
+
+    def _set_param(self, key, value):
+        with self.registry.cursor() as cr:
+            self._env(cr)["ir.config_parameter"].set_param(key, value or False)
 
     def test_postponed_steps_sent_by_the_hourly_job(self):
         """A step the contact rules postponed is sent by the hourly cron in

@@ -2,13 +2,19 @@
 queued import).
 
 Under Odoo's cron runner each job works in chunks committed one by one, for a
-bounded time per call (``debt_collection.cron_slice_seconds``, 10 s by
+bounded time per call (``debt_collection.cron_slice_seconds``, 5 s by
 default), and reports what it did and what is left with Odoo 18's cron
 progress (``ir.cron._notify_progress``). While something is left the runner
-calls the job again at once (up to 10 times in one pass) and then in its next
-pass: the job carries on from what its committed chunks recorded. A worker
-killed mid-chunk loses that chunk only (rolled back), and the next call does
-it again.
+calls the job again at once, up to ten times in one pass; a job stops its
+pass earlier once its calls of the pass have taken
+``debt_collection.cron_pass_seconds`` (30 s by default) and comes back at
+the next pass (a trigger due now), so that every job a cron worker runs in
+one pass fits in the worker's time limits (``limit_time_real``, 120 s by
+default, covers the whole pass). The job carries on from what its committed
+chunks recorded: a worker killed mid-chunk loses that chunk only (rolled
+back), and the next call does it again. A chunk that meets a concurrent
+update (a serialization failure, a deadlock or a lock timeout with a
+collector's request) is rolled back and done again.
 
 Outside the cron runner (a button, a test, a shell) nothing is committed and
 there is no time limit: the job runs to its end in the caller's transaction,
@@ -17,16 +23,41 @@ chunks elsewhere (a worker process driven by hand, the crash tests).
 """
 
 import contextlib
+import logging
+import random
 import time
 
+import psycopg2.errors
 from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 from odoo.tools import SQL
 
-# seconds of work per cron call: ten calls of a pass stay under Odoo's
-# default limits of a cron worker (limit_time_cpu 60 s, limit_time_real 120 s)
+_logger = logging.getLogger(__name__)
+
+# seconds of work per cron call, and per job in one pass of a cron worker
+# (Odoo's defaults: limit_time_cpu 60 s, limit_time_real 120 s for the pass)
 DEFAULT_SLICE_SECONDS = 5.0
 SLICE_PARAMETER = "debt_collection.cron_slice_seconds"
+DEFAULT_PASS_SECONDS = 30.0
+PASS_PARAMETER = "debt_collection.cron_pass_seconds"
+# what a concurrent transaction can make a chunk meet: done again
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.DeadlockDetected,
+    psycopg2.errors.LockNotAvailable,
+)
+# the calls of each job in this process: {(database, cron id): [first call of the pass, end of the last call]}
+_PASSES = {}
+# a call that starts this soon after the previous one ended is the runner's next call of the same pass
+SAME_PASS_GAP = 1.0
+
+
+def _seconds(env, key, default):
+    value = env["ir.config_parameter"].sudo().get_param(key)
+    try:
+        return max(float(value), 0.5) if value else default
+    except ValueError:
+        return default
 
 
 class JobSlice:
@@ -37,15 +68,18 @@ class JobSlice:
         context = env.context
         self.progress = bool(context.get("ir_cron_progress_id"))
         self.committing = self.progress or bool(context.get("collection_commit_chunks"))
-        if seconds is None:
-            value = env["ir.config_parameter"].sudo().get_param(SLICE_PARAMETER)
-            try:
-                seconds = float(value) if value else DEFAULT_SLICE_SECONDS
-            except ValueError:
-                seconds = DEFAULT_SLICE_SECONDS
-        self.seconds = max(float(seconds), 0.5)
+        self.seconds = seconds if seconds is not None else _seconds(env, SLICE_PARAMETER, DEFAULT_SLICE_SECONDS)
         self.start = time.monotonic()
         self.done = 0
+        self.pass_key = None
+        self.pass_start = self.start
+        if self.progress and context.get("cron_id"):
+            self.pass_key = (env.cr.dbname, context["cron_id"])
+            previous = _PASSES.get(self.pass_key)
+            if previous and self.start - previous[1] < SAME_PASS_GAP:
+                self.pass_start = previous[0]
+            _PASSES[self.pass_key] = [self.pass_start, self.start]
+        self.pass_seconds = _seconds(env, PASS_PARAMETER, DEFAULT_PASS_SECONDS)
 
     def spent(self):
         """True when this call has used its time (never outside the cron
@@ -70,22 +104,51 @@ class JobSlice:
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def report(self, remaining):
-        """Tell the cron runner how much this call did and how much is left
-        (``remaining`` > 0: call again), and commit it."""
+        """Tell the cron runner how much this call did and how much is left,
+        and commit it. With work left, the runner calls again at once; once
+        the job's calls of this pass have taken their time, the job asks for
+        the next pass instead (a trigger due now: the runner ends the pass
+        for this job, and the trigger, newer than the pass, keeps it due)."""
+        remaining = max(int(remaining), 0)
         if self.progress:
-            # done > 0 with remaining > 0 is what makes the runner call again
-            self.env["ir.cron"].sudo()._notify_progress(
-                done=max(self.done, 1) if remaining else self.done, remaining=max(int(remaining), 0)
-            )
-            if remaining:
-                # after its ten calls the runner's next pass comes at once, not
-                # a minute later: the cron workers are woken once this commits
-                # (no trigger row: one made during the run would outlive it and
-                # start the job again once it is done)
-                self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)
+            now = time.monotonic()
+            if remaining and now - self.pass_start >= self.pass_seconds:
+                cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
+                if cron:
+                    cron._trigger()
+                    # done 0 and work left: the runner takes the job as done for this pass
+                    self.env["ir.cron"].sudo()._notify_progress(done=0, remaining=remaining)
+                    remaining = None
+                    # the next call starts the next pass, however soon it comes
+                    _PASSES.pop(self.pass_key, None)
+                    self.pass_key = None
+            if remaining is not None:
+                # done > 0 with remaining > 0 is what makes the runner call again
+                self.env["ir.cron"].sudo()._notify_progress(
+                    done=max(self.done, 1) if remaining else self.done, remaining=remaining
+                )
+                if remaining:
+                    # after its ten calls the runner's next pass comes at once,
+                    # not a minute later: the cron workers are woken once this commits
+                    self.env.cr.postcommit.add(self.env["ir.cron"].sudo()._notifydb)
+            if self.pass_key:
+                _PASSES[self.pass_key] = [self.pass_start, time.monotonic()]
         self.env.flush_all()
         if self.committing:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def concurrent(self, error, cr=None):
+        """A chunk met a concurrent update: when committing, roll it back
+        (the job's last committed chunk stands) and return True for the
+        caller to do it again; else False (the caller raises)."""
+        if not self.committing or not isinstance(error, CONCURRENCY_ERRORS):
+            return False
+        cr = cr if cr is not None else self.env.cr
+        cr.rollback()
+        self.env.invalidate_all()
+        _logger.info("A chunk met a concurrent update (%s); it is done again.", error.pgcode)
+        time.sleep(random.uniform(0.05, 0.5))  # noqa: S311 - a pause, not a secret
+        return True
 
 
 @contextlib.contextmanager
