@@ -43,6 +43,7 @@ def parse_args():
     parser.add_argument("--locust", required=True, help="the locust executable")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=5)
+    parser.add_argument("--think", default="5,15", help="seconds a collector waits between two cases: min,max")
     parser.add_argument("--duration", type=int, default=300, help="seconds of load")
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before the jobs start")
     parser.add_argument("--workers", type=int, default=4)
@@ -263,7 +264,7 @@ def time_alone(args, world, server, sampler):
 
 
 def run_locust(args, world_path, db, prefix):
-    env = dict(os.environ, DC_LOADTEST_WORLD=str(world_path), DC_LOADTEST_DB=db)
+    env = dict(os.environ, DC_LOADTEST_WORLD=str(world_path), DC_LOADTEST_DB=db, DC_LOADTEST_THINK=args.think)
     command = [
         args.locust,
         "-f", str(Path(__file__).with_name("locustfile.py")),
@@ -315,6 +316,7 @@ def main():
     run_db = f"{args.world_db}_run"
     report = {
         "users": args.users,
+        "think_s": args.think,
         "duration_s": args.duration,
         "workers": args.workers,
         "cron_workers": args.cron_workers,

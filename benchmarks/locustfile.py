@@ -13,7 +13,7 @@ A JSON-RPC error (an exception in Odoo) counts as a failed request, with
 its message. Requests go to the host given to Locust only (the local
 server); the run is bounded by Locust's ``--run-time``. Settings come from
 the environment: DC_LOADTEST_WORLD (the world's handles, world.json),
-DC_LOADTEST_DB.
+DC_LOADTEST_DB, DC_LOADTEST_THINK (seconds between two cases, "5,15").
 """
 
 import itertools
@@ -30,6 +30,8 @@ from locust import task
 with open(os.environ["DC_LOADTEST_WORLD"], encoding="utf-8") as handle:
     WORLD = json.load(handle)
 DB = os.environ["DC_LOADTEST_DB"]
+# seconds a collector waits between two cases (on the phone, writing notes)
+THINK = [float(value) for value in os.environ.get("DC_LOADTEST_THINK", "5,15").split(",")]
 LOGINS = itertools.cycle(WORLD["collectors"])
 QUEUE_LOGINS = set(WORLD["queue_collectors"])
 
@@ -78,7 +80,7 @@ class RpcError(Exception):
 
 
 class Collector(HttpUser):
-    wait_time = between(1, 3)
+    wait_time = between(THINK[0], THINK[-1])
 
     def on_start(self):
         self.login = next(LOGINS)
