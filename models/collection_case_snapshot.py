@@ -56,6 +56,21 @@ class CollectionCaseSnapshot(models.Model):
         closed this month, then refresh the month's KPIs and roll rates.
         Three set-based statements; called by the daily run."""
         today = today or fields.Date.context_today(self)
+        self._write_snapshots(today)
+        self._refresh_kpis(today)
+
+    @api.model
+    def _refresh_kpis(self, today=None):
+        """The month's KPIs and roll rates from its snapshots."""
+        month = (today or fields.Date.context_today(self)).replace(day=1)
+        self.env["collection.kpi.month"]._refresh(month)
+        self.env["collection.kpi.roll"]._refresh(month)
+
+    @api.model
+    def _write_snapshots(self, today, after=None, until=None):
+        """This month's snapshot of the open cases and of those closed this
+        month (with ids in (``after``, ``until``] only, when given: the daily
+        run's chunks)."""
         month = today.replace(day=1)
         self.env.flush_all()
         self.env.cr.execute(
@@ -78,7 +93,7 @@ class CollectionCaseSnapshot(models.Model):
                             THEN ROUND(c.amount_overdue * COALESCE(c.company_rate, 1.0)::numeric, 2) ELSE 0 END,
                        %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
                   FROM collection_case c
-                 WHERE c.state = 'open' OR c.date_closed >= %(month)s
+                 WHERE (c.state = 'open' OR c.date_closed >= %(month)s) AND %(range)s
                 ON CONFLICT (case_id, month) DO UPDATE
                    SET date_snapshot = EXCLUDED.date_snapshot,
                        company_id = EXCLUDED.company_id,
@@ -98,8 +113,7 @@ class CollectionCaseSnapshot(models.Model):
                 month=month,
                 today=today,
                 uid=self.env.uid,
+                range=SQL("TRUE") if after is None else SQL("c.id > %s AND c.id <= %s", after, until),
             )
         )
         self.invalidate_model()
-        self.env["collection.kpi.month"]._refresh(month)
-        self.env["collection.kpi.roll"]._refresh(month)

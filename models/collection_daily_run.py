@@ -35,9 +35,19 @@ PHASES = [
 PHASE_ORDER = [code for code, _label in PHASES]
 # cases per committed chunk: small enough that no case row stays locked for
 # more than a few hundred milliseconds while collectors work
-CHUNK_CASES = {"promises": 2000, "aging": 2000, "strategies": 5000, "steps": 500, "tiers": 5000, "today": 5000}
+CHUNK_CASES = {
+    "promises": 2000,
+    "aging": 2000,
+    "strategies": 5000,
+    "steps": 500,
+    "snapshot": 5000,
+    "tiers": 5000,
+    "today": 5000,
+}
 # a chunk that meets concurrent updates this many times in a row ends the call (the runner calls again)
 CHUNK_ATTEMPTS = 5
+# a call that fails (or finds the run locked) is tried again this many minutes later
+RETRY_MINUTES = 3
 
 
 class CollectionDailyRun(models.Model):
@@ -80,16 +90,32 @@ class CollectionDailyRun(models.Model):
                 self._retry_later()
                 return self.browse()
             run = self._current()
-            if job.committing:
+            if not job.committing:
+                run._advance(job)
+                job.report(run._remaining())
+                return run
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            try:
+                run._advance(job)
+            except CONCURRENCY_ERRORS as error:
+                # met again and again: rolled back, the runner calls again
+                job.concurrent(error)
+                job.report(max(run._remaining(), 1))
+                return run
+            except Exception:
+                # the call failed (its chunk rolled back): tried again in a few
+                # minutes rather than at the next day's run
+                self.env.cr.rollback()
+                self._retry_later()
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-            run._advance(job)
+                raise
             job.report(run._remaining())
             return run
 
-    def _retry_later(self):
+    def _retry_later(self, minutes=RETRY_MINUTES):
         cron = self.env.ref("debt_collection.ir_cron_collection_daily_refresh", raise_if_not_found=False)
         if cron and self.env.context.get("ir_cron_progress_id"):
-            cron.sudo()._trigger(fields.Datetime.add(fields.Datetime.now(), minutes=2))
+            cron.sudo()._trigger(fields.Datetime.add(fields.Datetime.now(), minutes=minutes))
 
     @api.model
     def _current(self):
@@ -270,8 +296,19 @@ class CollectionDailyRun(models.Model):
         return True
 
     def _phase_snapshot(self, job):
-        self.env["collection.case.snapshot"].sudo()._take()
-        return True
+        Snapshot = self.env["collection.case.snapshot"].sudo()
+        if not job.committing:
+            Snapshot._take()
+            return True
+        size = CHUNK_CASES["snapshot"]
+        ids = self._chunk(job, size, open_only=False)
+        if ids:
+            Snapshot._write_snapshots(fields.Date.context_today(self), after=self.cursor, until=ids[-1])
+            self.cursor = ids[-1]
+        if len(ids) < size:
+            Snapshot._refresh_kpis()
+            return True
+        return False
 
     def _phase_tiers(self, job):
         Case = self.env["collection.case"].sudo()

@@ -629,5 +629,11 @@ class CollectionPortfolio(models.Model):
             if job.spent():
                 remaining += 1
                 continue
-            remaining += portfolio.with_company(portfolio.company_id)._sync_invoices(job)["remaining"]
+            try:
+                remaining += portfolio.with_company(portfolio.company_id)._sync_invoices(job)["remaining"]
+            except CONCURRENCY_ERRORS as error:
+                # met again and again: rolled back, the runner calls again
+                if not job.concurrent(error):
+                    raise
+                remaining += 1
         job.report(remaining)
