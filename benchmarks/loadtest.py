@@ -47,7 +47,7 @@ def parse_args():
     parser.add_argument("--duration", type=int, default=300, help="seconds of load")
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before the jobs start")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--cron-workers", type=int, default=2)
+    parser.add_argument("--cron-workers", type=int, default=3, help="one per big job: they run side by side")
     parser.add_argument("--port", type=int, default=8169)
     parser.add_argument("--job-timeout", type=int, default=1800)
     parser.add_argument("--skip-alone", action="store_true", help="do not time the jobs alone first")
