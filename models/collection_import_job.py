@@ -328,7 +328,7 @@ class CollectionImportJob(models.Model):
             job = self.with_env(self.env(cr=cr))
             if not job._claim():
                 return None
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             try:
                 finished = job._run_staged(job_slice)
             except CONCURRENCY_ERRORS:  # met again and again: the next call carries on
@@ -349,7 +349,7 @@ class CollectionImportJob(models.Model):
                 # running by a worker that no longer holds its lock is one that was interrupted)
                 job.state = "queued"
             job.duration = (job.duration or 0.0) + time.monotonic() - start
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
             return finished
 
     def _claim(self):
