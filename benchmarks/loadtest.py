@@ -44,6 +44,7 @@ def parse_args():
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--think", default="5,15", help="seconds a collector waits between two cases: min,max")
+    parser.add_argument("--stagger", type=float, default=0, help="seconds between the starts of the three jobs")
     parser.add_argument("--duration", type=int, default=300, help="seconds of load")
     parser.add_argument("--warmup", type=int, default=30, help="seconds of load before the jobs start")
     parser.add_argument("--workers", type=int, default=4)
@@ -215,17 +216,23 @@ def start_job(db, world, job, marks):
     )
 
 
-def wait_jobs(pending, timeout, sampler=None, on_done=None):
-    """Wait until each job's test passes; {job: seconds}."""
+def wait_jobs(pending, timeout, starts=None, starters=()):
+    """Wait until each job's test passes; {job: seconds since it started}.
+    ``starters``: (seconds from now, job, start function) of jobs started
+    meanwhile (staggered starts)."""
     start = time.monotonic()
+    starts = dict(starts or {})
+    starters = sorted(starters, key=lambda item: item[0])
     durations = {}
-    while pending and time.monotonic() - start < timeout:
+    while (pending or starters) and time.monotonic() - start < timeout:
+        while starters and time.monotonic() - start >= starters[0][0]:
+            _delay, job, begin = starters.pop(0)
+            starts[job] = time.monotonic()
+            pending[job] = begin()
         for job, done in list(pending.items()):
             if done():
-                durations[job] = time.monotonic() - start
+                durations[job] = time.monotonic() - starts.get(job, start)
                 del pending[job]
-                if on_done:
-                    on_done(job)
         time.sleep(0.5)
     for job in pending:
         durations[job] = None
@@ -252,8 +259,9 @@ def time_alone(args, world, server, sampler):
     for job in JOBS:
         sampler.reset_peaks()
         _peaks, cpu_before = sampler.snapshot()
-        done = start_job(server.db, world, job, {})
-        seconds = wait_jobs({job: done}, args.job_timeout)[job]
+        seconds = wait_jobs(
+            {}, args.job_timeout, starters=[(0, job, lambda job=job: start_job(server.db, world, job, {}))]
+        )[job]
         peaks, cpu_after = sampler.snapshot()
         worker = max(cpu_after, key=lambda pid: cpu_after[pid] - cpu_before.get(pid, 0.0), default=None)
         rss, vms = peaks.get(worker, (0, 0))
@@ -317,6 +325,7 @@ def main():
     report = {
         "users": args.users,
         "think_s": args.think,
+        "stagger_s": args.stagger,
         "duration_s": args.duration,
         "workers": args.workers,
         "cron_workers": args.cron_workers,
@@ -350,8 +359,12 @@ def main():
     try:
         time.sleep(min(args.warmup, args.duration))
         marks = {}
-        pending = {job: start_job(run_db, world, job, marks) for job in JOBS}
-        under_load = wait_jobs(pending, args.job_timeout)
+        # together (--stagger 0), or one after the other every --stagger seconds
+        starters = [
+            (index * args.stagger, job, lambda job=job: start_job(run_db, world, job, marks))
+            for index, job in enumerate(JOBS)
+        ]
+        under_load = wait_jobs({}, args.job_timeout, starters=starters)
         shown = ", ".join(f"{job} {s if s is None else round(s, 1)} s" for job, s in under_load.items())
         print(f"  under load: {shown}", flush=True)
         locust.wait(args.duration + 120)
