@@ -343,6 +343,7 @@ class CollectionImportJob(models.Model):
                 vals = job._failure_vals(exc)
                 vals.update(job._partial_vals(vals["message"]))
                 job.write(vals)
+                job._drop_staged()
                 finished = True
             if not finished:
                 # its slice of time is spent: it waits, queued, for the next call (a job left
@@ -613,6 +614,10 @@ class CollectionImportJob(models.Model):
             message="\n".join(warnings) or False,
         )
         self.write(vals)
+        self._drop_staged()
+
+    def _drop_staged(self):
+        """The staged rows of an import that ended (done or failed) go."""
         self.env.cr.execute(SQL("DELETE FROM %s WHERE job_id = %s", SQL.identifier(CHUNK_TABLE), self.id))
 
     @api.model
@@ -649,6 +654,7 @@ class CollectionImportJob(models.Model):
                     }
                     vals.update(job._partial_vals(vals["message"]))
                     job.write(vals)
+                    job._drop_staged()
                     failed.append(job_id)
             # the progress of finished imports is of no more use
             cr.execute(

@@ -335,12 +335,22 @@ class TestCronJobs(CommittedCase):
 
         stuck_id = self._queue(self._csv(2, prefix="S"), name="stuck.csv", state="running")
         with self.registry.cursor() as cr:
-            cr.execute("UPDATE collection_import_job SET interruptions = 2 WHERE id = %s", [stuck_id])
+            # checked and staged before the worker stopped the first two times
+            cr.execute(
+                "UPDATE collection_import_job SET interruptions = 2, staged = TRUE, chunk_count = 1 WHERE id = %s",
+                [stuck_id],
+            )
+            cr.execute(
+                "INSERT INTO collection_import_job_chunk (job_id, seq, records) VALUES (%s, 0, '[]')", [stuck_id]
+            )
         with mute_logger(JOB_LOGGER):
             self._run_cron(IMPORT_CRON)
         job = self._read_job(stuck_id, ("state", "message", "interruptions"))
         self.assertEqual((job["state"], job["interruptions"]), ("failed", 3))
         self.assertIn("interrupted 3 times", job["message"])
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT COUNT(*) FROM collection_import_job_chunk WHERE job_id = %s", [stuck_id])
+            self.assertEqual(cr.fetchone()[0], 0, "nothing staged is left behind")
         self.assertEqual(len(self._cases()), 3, "the stuck file was not imported")
 
     def test_job_held_by_another_worker_is_left_alone(self):
