@@ -181,23 +181,28 @@ class CollectionDailyRun(models.Model):
             self.write({"state": "done", "date_end": fields.Datetime.now()})
             job.chunk_done(0)
 
-    def _chunk(self, job, size, extra=None, open_only=True):
-        """The next cases after the cursor (open ones only by default; all of
-        them when chunks are not committed), by id."""
+    def _in_chunks(self, job, whole, part, extra=None, open_only=True):
+        """Work the current phase over the cases: ``whole()`` at once when
+        chunks are not committed, else ``part(ids, after)`` on the next
+        chunk of cases (open ones only by default, ``extra`` a further
+        condition) after the cursor, which moves to its last case. True
+        once the last chunk is done."""
+        if not job.committing:
+            whole()
+            return True
+        size = CHUNK_CASES[self.phase]
         where = SQL("id > %s", self.cursor)
         if open_only:
             where = SQL("%s AND state = 'open'", where)
         if extra:
             where = SQL("%s AND %s", where, extra)
         self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                "SELECT id FROM collection_case WHERE %s ORDER BY id %s",
-                where,
-                SQL("LIMIT %s", size) if job.committing else SQL(""),
-            )
-        )
-        return [row[0] for row in self.env.cr.fetchall()]
+        self.env.cr.execute(SQL("SELECT id FROM collection_case WHERE %s ORDER BY id LIMIT %s", where, size))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        if ids:
+            part(ids, self.cursor)
+            self.cursor = ids[-1]
+        return len(ids) < size
 
     # ------------------------------------------------------------------
     # Phases: each returns True when it is finished
@@ -208,22 +213,16 @@ class CollectionDailyRun(models.Model):
 
     def _phase_promises(self, job):
         Promise = self.env["collection.promise"].sudo()
-        if not job.committing:
-            Promise._judge_due()
-            return True
-        size = CHUNK_CASES["promises"]
-        ids = self._chunk(
+        Case = self.env["collection.case"].sudo()
+        return self._in_chunks(
             job,
-            size,
+            Promise._judge_due,
+            lambda ids, after: Promise._judge_due(cases=Case.browse(ids)),
             SQL(
                 "EXISTS (SELECT 1 FROM collection_promise p WHERE p.case_id = collection_case.id AND p.state = 'open')"
             ),
             open_only=False,
         )
-        if ids:
-            Promise._judge_due(cases=self.env["collection.case"].browse(ids))
-            self.cursor = ids[-1]
-        return len(ids) < size
 
     def _phase_agreements(self, job):
         self.env["collection.agreement"].sudo()._cron_follow_agreements()
@@ -231,14 +230,7 @@ class CollectionDailyRun(models.Model):
 
     def _phase_aging(self, job):
         Case = self.env["collection.case"].sudo()
-        if not job.committing:
-            Case._refresh_aging()
-            return True
-        ids = self._chunk(job, CHUNK_CASES["aging"])
-        if ids:
-            Case._refresh_aging(ids)
-            self.cursor = ids[-1]
-        return len(ids) < CHUNK_CASES["aging"]
+        return self._in_chunks(job, Case._refresh_aging, lambda ids, after: Case._refresh_aging(ids))
 
     def _phase_rates(self, job):
         self.env["collection.case"].sudo()._refresh_company_rates()
@@ -252,24 +244,17 @@ class CollectionDailyRun(models.Model):
             if job.committing:
                 return False
         today = fields.Date.context_today(self)
-        if not job.committing:
-            messages = []
-            Case._match_strategies(messages)
-            Case._apply_strategies(today)
-            self.strategy_run_id.message = "\n".join(messages) or False
-            return True
         if not getattr(job, "strategy_match", False):
             # once per call, in a temporary table this call's chunks read
             messages = []
             Case._match_strategies(messages)
             self.strategy_run_id.message = "\n".join(messages) or False
             job.strategy_match = True
-        size = CHUNK_CASES["strategies"]
-        ids = self._chunk(job, size)
-        if ids:
-            Case._apply_strategies(today, after=self.cursor, until=ids[-1])
-            self.cursor = ids[-1]
-        return len(ids) < size
+        return self._in_chunks(
+            job,
+            lambda: Case._apply_strategies(today),
+            lambda ids, after: Case._apply_strategies(today, after=after, until=ids[-1]),
+        )
 
     def _phase_steps(self, job):
         Case = self.env["collection.case"].sudo()
@@ -297,40 +282,27 @@ class CollectionDailyRun(models.Model):
 
     def _phase_snapshot(self, job):
         Snapshot = self.env["collection.case.snapshot"].sudo()
-        if not job.committing:
-            Snapshot._take()
-            return True
-        size = CHUNK_CASES["snapshot"]
-        ids = self._chunk(job, size, open_only=False)
-        if ids:
-            Snapshot._write_snapshots(fields.Date.context_today(self), after=self.cursor, until=ids[-1])
-            self.cursor = ids[-1]
-        if len(ids) < size:
+        today = fields.Date.context_today(self)
+        finished = self._in_chunks(
+            job,
+            Snapshot._take,
+            lambda ids, after: Snapshot._write_snapshots(today, after=after, until=ids[-1]),
+            open_only=False,
+        )
+        if finished and job.committing:
             Snapshot._refresh_kpis()
-            return True
-        return False
+        return finished
 
     def _phase_tiers(self, job):
         Case = self.env["collection.case"].sudo()
-        if not job.committing:
-            Case._refresh_work_tier()
-            return True
-        ids = self._chunk(job, CHUNK_CASES["tiers"])
-        if ids:
-            Case._refresh_work_tier(ids)
-            self.cursor = ids[-1]
-        return len(ids) < CHUNK_CASES["tiers"]
+        return self._in_chunks(job, Case._refresh_work_tier, lambda ids, after: Case._refresh_work_tier(ids))
 
     def _phase_today(self, job):
         Case = self.env["collection.case"].sudo()
-        if not job.committing:
-            Case._plan_today()
-            return True
-        if getattr(job, "today_plan", None) is None:
-            job.today_plan = Case._make_today_plan()
-        size = CHUNK_CASES["today"]
-        ids = self._chunk(job, size, open_only=False)
-        if ids:
-            Case._plan_today(after=self.cursor, until=ids[-1], plan=job.today_plan)
-            self.cursor = ids[-1]
-        return len(ids) < size
+
+        def part(ids, after):
+            if getattr(job, "today_plan", None) is None:
+                job.today_plan = Case._make_today_plan()
+            Case._plan_today(after=after, until=ids[-1], plan=job.today_plan)
+
+        return self._in_chunks(job, Case._plan_today, part, open_only=False)

@@ -21,6 +21,7 @@ from odoo.tools import SQL
 from ..tools import import_parser
 from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
+from ..tools.job_slice import chunks_by
 from ..tools.job_slice import session_lock
 
 _logger = logging.getLogger(__name__)
@@ -211,48 +212,22 @@ class CollectionImportJob(models.Model):
         message = exc.args[0] if isinstance(exc, UserError) and exc.args else exc
         return {"state": "failed", "message": str(message), "date_done": fields.Datetime.now()}
 
-    def _run_import(self, publish_progress=False):
+    def _run_import(self):
         self.ensure_one()
         start = fields.Datetime.now()
-        data = base64.b64decode(self.file or b"")
-        # the file is read once: neither its encoded nor its decoded bytes
-        # stay in memory beside its rows
-        self.invalidate_recordset(["file"])
-        records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
-        del data
-        options = {
-            "row_results": False,
-            "mode": self.mode,
-            "mark_missing": self.mark_missing,
-            "decimal_separator": self.decimal_separator or "auto",
-            "date_format": self.date_format or "auto",
-            "source": self.source,
-        }
-        if publish_progress:
-            self._set_progress(0, len(records))
-            options["progress"] = self._set_progress
-        result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
+        records, headers = self._read_records()
+        result = self.portfolio_id.with_user(self.user_id)._import_records(records, self._import_options())
         counts, errors = result["counts"], result["errors"]
         vals = {key: counts[key] for key in import_parser.WRITE_COUNTS}
         vals.update(
+            self._error_vals(errors, headers, records, result["imported"]),
             state="done",
             date_start=start,
             imported=result["imported"],
             rows_total=len(records),
             rows_done=len(records),
-            error_count=len(errors),
             date_done=fields.Datetime.now(),
-            error_summary="\n".join(
-                self.env._("Row %(row)s: %(message)s", row=r, message=m) for r, m in sorted(errors.items())
-            )
-            or False,
         )
-        if errors:
-            base = os.path.splitext(self.name)[0]
-            vals["error_file"] = base64.b64encode(
-                import_parser.error_workbook(headers, records, errors, only_errors=result["imported"])
-            )
-            vals["error_file_name"] = f"{base}.errors.xlsx"
         messages = list(result.get("warnings") or [])
         if not result["imported"]:
             messages.insert(
@@ -266,6 +241,31 @@ class CollectionImportJob(models.Model):
         vals["message"] = "\n".join(messages) or False
         self.write(vals)
         return result
+
+    def _read_records(self):
+        """(records, headers) of the job's file. The file is read once:
+        neither its encoded nor its decoded bytes stay in memory beside its
+        rows."""
+        data = base64.b64decode(self.file or b"")
+        self.invalidate_recordset(["file"])
+        records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
+        return records, headers
+
+    def _error_vals(self, errors, headers, records, imported):
+        """The job's error count, summary and error file."""
+        vals = {
+            "error_count": len(errors),
+            "error_summary": "\n".join(
+                self.env._("Row %(row)s: %(message)s", row=r, message=m) for r, m in sorted(errors.items())
+            )
+            or False,
+        }
+        if errors:
+            vals["error_file"] = base64.b64encode(
+                import_parser.error_workbook(headers, records, errors, only_errors=imported)
+            )
+            vals["error_file_name"] = f"{os.path.splitext(self.name)[0]}.errors.xlsx"
+        return vals
 
     def action_download_errors(self):
         self.ensure_one()
@@ -459,27 +459,20 @@ class CollectionImportJob(models.Model):
         the check; stage the rows to import in chunks of debtors. True when
         nothing is to be written (the job is then done)."""
         self.ensure_one()
-        data = base64.b64decode(self.file or b"")
-        self.invalidate_recordset(["file"])
-        records, headers, _info = self.portfolio_id._import_read_file(data, self.name, self.mapping)
-        del data
+        records, headers = self._read_records()
         options = self._import_options()
         self._set_progress(0, len(records))
         options["progress"] = self._set_progress
         staged = {}
 
         def stage(good, records, lines):
-            chunks, chunk_of = [], {}
-            for line in good:
-                index = chunk_of.get(line["debtor_key"])
-                if index is None:
-                    index = chunk_of[line["debtor_key"]] = len(chunk_of) // STAGE_CHUNK_DEBTORS
-                    if index == len(chunks):
-                        chunks.append([])
-                chunks[index].append(records[line.index])
+            chunks = chunks_by(good, lambda line: line["debtor_key"], STAGE_CHUNK_DEBTORS)
             for seq, chunk in enumerate(chunks):
                 payload = json.dumps(
-                    [r.as_dict() if hasattr(r, "as_dict") else dict(r) for r in chunk],
+                    [
+                        record.as_dict() if hasattr(record, "as_dict") else dict(record)
+                        for record in (records[line.index] for line in chunk)
+                    ],
                     default=import_parser.record_json_default,
                 )
                 self.env.cr.execute(
@@ -507,23 +500,13 @@ class CollectionImportJob(models.Model):
         options["stage"] = stage
         result = self.portfolio_id.with_user(self.user_id)._import_records(records, options)
         errors = result["errors"]
-        vals = {
-            "staged": True,
-            "rows_total": len(records),
-            "error_count": len(errors),
-            "error_summary": "\n".join(
-                self.env._("Row %(row)s: %(message)s", row=r, message=m) for r, m in sorted(errors.items())
-            )
-            or False,
-            "chunk_count": staged.get("chunks", 0),
-            "stage_info": {"keys": staged.get("keys"), "placed": staged.get("placed"), "rejected": len(errors)},
-        }
-        if errors:
-            base = os.path.splitext(self.name)[0]
-            vals["error_file"] = base64.b64encode(
-                import_parser.error_workbook(headers, records, errors, only_errors=result["imported"])
-            )
-            vals["error_file_name"] = f"{base}.errors.xlsx"
+        vals = dict(
+            self._error_vals(errors, headers, records, result["imported"]),
+            staged=True,
+            rows_total=len(records),
+            chunk_count=staged.get("chunks", 0),
+            stage_info={"keys": staged.get("keys"), "placed": staged.get("placed"), "rejected": len(errors)},
+        )
         del records
         if not result["imported"] or not staged.get("chunks"):
             vals.update(state="done", imported=False, rows_done=vals["rows_total"], date_done=fields.Datetime.now())

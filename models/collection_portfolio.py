@@ -12,6 +12,7 @@ from odoo.tools import SQL
 
 from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
+from ..tools.job_slice import chunks_by
 
 _logger = logging.getLogger(__name__)
 
@@ -21,23 +22,6 @@ SYNC_BATCH = 2000
 SYNC_CHUNK_DEBTORS = 500
 # a chunk that meets concurrent updates this many times in a row ends the call (the runner calls again)
 SYNC_CHUNK_ATTEMPTS = 5
-
-
-def _debtor_chunks(lines, size):
-    """The rows of ``_sync_new_lines`` (ordered by debtor) cut into lists
-    of ``size`` debtors."""
-    chunks, current, debtors, last = [], [], 0, None
-    for line in lines:
-        if line[2] != last:
-            if debtors == size:
-                chunks.append(current)
-                current, debtors = [], 0
-            debtors += 1
-            last = line[2]
-        current.append(line)
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 # bulk writes (invoice sync, file import) are not tracked in the chatter, one by one
@@ -326,7 +310,7 @@ class CollectionPortfolio(models.Model):
             counts = {"cases": 0, "installments": 0, "updated": 0}
             # committed chunk by chunk of debtors under the cron runner: the
             # next call's query leaves out the lines already followed
-            chunks = _debtor_chunks(lines, SYNC_CHUNK_DEBTORS if job.committing else len(lines) or 1)
+            chunks = chunks_by(lines, lambda line: line[2], SYNC_CHUNK_DEBTORS if job.committing else len(lines) or 1)
             attempts = 0
             while chunks:
                 chunk = chunks[0]

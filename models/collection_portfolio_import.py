@@ -33,6 +33,7 @@ from ..tools import geo
 from ..tools import import_parser
 from ..tools import national_id
 from ..tools.import_parser import ParseError
+from ..tools.job_slice import chunks_by
 from .collection_portfolio import BULK_CONTEXT
 from .collection_portfolio_bulk import CopyPipe
 from .collection_portfolio_bulk import amount_rounder
@@ -442,25 +443,8 @@ class CollectionPortfolio(models.Model):
         lookups["min_amount"] = Decimal(str(self.currency_id.rounding)) / 2
         # rows found wrong before (an API call's cells that are no values)
         errors = defaultdict(list, {row: list(messages) for row, messages in opts.pop("_row_errors", {}).items()})
-        lines = []
         progress = opts.get("progress") or (lambda done, total: None)
-        total = 2 * len(records)
-        for index, record in enumerate(records):
-            if index and not index % 5000:
-                progress(index, total)
-            line, messages = self._import_normalize(record, opts, lookups, index)
-            if messages:
-                errors[record["_row"]].extend(messages)
-            if line:
-                lines.append(line)
-        # rows of one debtor that give only the creditor's reference join the
-        # rows that also give the tax ID
-        ref_keys = {line["partner_ref"]: line["debtor_key"] for line in lines if line["vat"] and line["partner_ref"]}
-        for line in lines:
-            if not line["vat"] and line["partner_ref"] in ref_keys:
-                line["debtor_key"] = ref_keys[line["partner_ref"]]
-                line["group"] = (line["debtor_key"], line["contract_ref"])
-        self._import_check_groups(lines, errors)
+        lines = self._import_check_lines(records, opts, lookups, errors, progress)
         counts = dict.fromkeys(
             ("rows", "rejected", *WRITE_COUNTS),
             0,
@@ -482,7 +466,7 @@ class CollectionPortfolio(models.Model):
                 if line["group"] in rejected_groups and line["_row"] not in flat_errors:
                     flat_errors[line["_row"]] = _("Left out with the other installments of this debt.")
                     results.set(line.index, "error", message=flat_errors[line["_row"]])
-            progress(len(records), total)
+            progress(len(records), 2 * len(records))
             opts["_rows_total"] = len(records)
             if opts.get("stage"):
                 # a queued import writes later, chunk by chunk in transactions of their own
@@ -508,6 +492,30 @@ class CollectionPortfolio(models.Model):
             "imported": write,
             "warnings": warnings,
         }
+
+    def _import_check_lines(self, records, opts, lookups, errors, progress=None):
+        """Check and convert every record (``_import_normalize``), then
+        across rows (``_import_check_groups``): the lines, the messages of
+        the rows found wrong added to ``errors``."""
+        lines = []
+        total = 2 * len(records)
+        for index, record in enumerate(records):
+            if progress and index and not index % 5000:
+                progress(index, total)
+            line, messages = self._import_normalize(record, opts, lookups, index)
+            if messages:
+                errors[record["_row"]].extend(messages)
+            if line:
+                lines.append(line)
+        # rows of one debtor that give only the creditor's reference join the
+        # rows that also give the tax ID
+        ref_keys = {line["partner_ref"]: line["debtor_key"] for line in lines if line["vat"] and line["partner_ref"]}
+        for line in lines:
+            if not line["vat"] and line["partner_ref"] in ref_keys:
+                line["debtor_key"] = ref_keys[line["partner_ref"]]
+                line["group"] = (line["debtor_key"], line["contract_ref"])
+        self._import_check_groups(lines, errors)
+        return lines
 
     def _import_conclude(self, rows, rejected, present, counts, opts):
         """The end of an import that wrote: the cases missing from a
@@ -908,15 +916,7 @@ class CollectionPortfolio(models.Model):
         chunks are one transaction."""
         if not lines:
             return
-        chunks, chunk_of = [], {}
-        for line in lines:
-            index = chunk_of.get(line["debtor_key"])
-            if index is None:
-                index = chunk_of[line["debtor_key"]] = len(chunk_of) // WRITE_CHUNK_DEBTORS
-                if index == len(chunks):
-                    chunks.append([])
-            chunks[index].append(line)
-        del chunk_of
+        chunks = chunks_by(lines, lambda line: line["debtor_key"], WRITE_CHUNK_DEBTORS)
         progress = opts.get("progress") or (lambda done, total: None)
         rows = opts.get("_rows_total") or len(lines)
         # cases created by an earlier chunk are not counted as updated by a later one
@@ -949,19 +949,8 @@ class CollectionPortfolio(models.Model):
         when the file was checked). Returns (counts, ids of the cases the
         rows went to, cases created, cases that existed and received rows)."""
         lookups = {key: lookups[key] for key in ("countries", "states", "currencies", "labels", "min_amount")}
-        lines, errors = [], defaultdict(list)
-        for index, record in enumerate(records):
-            line, messages = self._import_normalize(record, opts, lookups, index)
-            if messages:
-                errors[record["_row"]].extend(messages)
-            if line:
-                lines.append(line)
-        ref_keys = {line["partner_ref"]: line["debtor_key"] for line in lines if line["vat"] and line["partner_ref"]}
-        for line in lines:
-            if not line["vat"] and line["partner_ref"] in ref_keys:
-                line["debtor_key"] = ref_keys[line["partner_ref"]]
-                line["group"] = (line["debtor_key"], line["contract_ref"])
-        self._import_check_groups(lines, errors)
+        errors = defaultdict(list)
+        lines = self._import_check_lines(records, opts, lookups, errors)
         if errors:
             # the data changed since the file was checked (a currency archived...): the chunk is not written
             row, messages = min(errors.items())

@@ -60,6 +60,21 @@ def _seconds(env, key, default):
         return default
 
 
+def chunks_by(items, key, size):
+    """``items`` cut into lists holding the items of ``size`` keys each (a
+    key's items all in one list, keys in the order they first come)."""
+    chunks, chunk_of = [], {}
+    for item in items:
+        item_key = key(item)
+        index = chunk_of.get(item_key)
+        if index is None:
+            index = chunk_of[item_key] = len(chunk_of) // size
+            if index == len(chunks):
+                chunks.append([])
+        chunks[index].append(item)
+    return chunks
+
+
 class JobSlice:
     """The chunk-by-chunk bookkeeping of one call of a long job."""
 
