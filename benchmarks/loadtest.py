@@ -143,41 +143,108 @@ class Server:
 
 class MemorySampler(threading.Thread):
     """Resident and virtual memory and CPU time of each of the server's
-    processes, sampled every 0.25 s; peaks kept per process."""
+    processes, sampled every 0.25 s; peaks kept per process. The CPU time of
+    the PostgreSQL backends each process uses (known by Odoo's
+    ``application_name``, odoo-<pid>) is added to the process's own as
+    ``db_cpu``; cron workers are told apart by their niceness (10)."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, db=None):
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
+        self.db = db
         self.peaks = {}
         self.cpu = {}
+        self.db_cpu = {}
+        self.cron = set()
         self.running = True
         self.lock = threading.Lock()
 
+    def _backends(self, connection, processes):
+        """{backend pid: odoo pid} of the server's connections, matched by
+        the client's port (the application name is the parent's pid when
+        the registry was loaded before the workers were forked)."""
+        owner_of_port = {}
+        for process in processes:
+            try:
+                # psutil < 6 (Odoo's pin) names it connections()
+                connections = getattr(process, "net_connections", None) or process.connections
+                for conn in connections(kind="tcp"):
+                    if conn.raddr and conn.raddr.port == int(os.environ.get("PGPORT", "5432")):
+                        owner_of_port[conn.laddr.port] = process.pid
+            except psutil.Error:
+                continue
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid, client_port FROM pg_stat_activity WHERE client_port IS NOT NULL")
+            return {pid: owner_of_port[port] for pid, port in cursor.fetchall() if port in owner_of_port}
+
     def run(self):
+        connection = None
+        if self.db:
+            connection = pg("postgres")
+            connection.autocommit = True
+        backend_cpu = {}
         while self.running:
             try:
                 processes = self.root.children(recursive=True)
             except psutil.Error:
                 break
+            backends = {}
+            if connection is not None:
+                try:
+                    backends = self._backends(connection, processes)
+                except psycopg2.Error:
+                    backends = {}
+            for pid, owner in backends.items():
+                try:
+                    times = psutil.Process(pid).cpu_times()
+                except psutil.Error:
+                    continue
+                backend_cpu[pid] = (owner, times.user + times.system)
             for process in processes:
                 try:
                     memory = process.memory_info()
                     times = process.cpu_times()
+                    nice = process.nice()
                 except psutil.Error:
                     continue
                 with self.lock:
                     rss, vms = self.peaks.get(process.pid, (0, 0))
                     self.peaks[process.pid] = (max(rss, memory.rss), max(vms, memory.vms))
                     self.cpu[process.pid] = times.user + times.system
+                    if nice >= 10:
+                        self.cron.add(process.pid)
+            with self.lock:
+                totals = {}
+                for owner, seconds in backend_cpu.values():
+                    totals[owner] = totals.get(owner, 0.0) + seconds
+                self.db_cpu = totals
             time.sleep(0.25)
+        if connection is not None:
+            connection.close()
 
     def snapshot(self):
         with self.lock:
             return dict(self.peaks), dict(self.cpu)
 
+    def cpu_by_kind(self):
+        """CPU seconds so far: {(cron|http, odoo|db): seconds}."""
+        with self.lock:
+            totals = {}
+            for pid in set(self.cpu) | set(self.db_cpu):
+                kind = "cron" if pid in self.cron else "http"
+                totals[(kind, "odoo")] = totals.get((kind, "odoo"), 0.0) + self.cpu.get(pid, 0.0)
+                totals[(kind, "db")] = totals.get((kind, "db"), 0.0) + self.db_cpu.get(pid, 0.0)
+            return totals
+
     def reset_peaks(self):
         with self.lock:
             self.peaks = {}
+
+
+def cpu_spent(before, after):
+    """CPU seconds between two ``cpu_by_kind`` readings, as 'cron odoo' etc."""
+    return {f"{kind} {side}": round(after.get((kind, side), 0.0) - before.get((kind, side), 0.0), 1)
+            for kind in ("cron", "http") for side in ("odoo", "db")}  # fmt: skip
 
 
 def trigger(db, cron_ids):
@@ -259,15 +326,17 @@ def time_alone(args, world, server, sampler):
     for job in JOBS:
         sampler.reset_peaks()
         _peaks, cpu_before = sampler.snapshot()
+        kinds_before = sampler.cpu_by_kind()
         seconds = wait_jobs(
             {}, args.job_timeout, starters=[(0, job, lambda job=job: start_job(server.db, world, job, {}))]
         )[job]
         peaks, cpu_after = sampler.snapshot()
         worker = max(cpu_after, key=lambda pid: cpu_after[pid] - cpu_before.get(pid, 0.0), default=None)
         rss, vms = peaks.get(worker, (0, 0))
-        results[job] = {"seconds": seconds, "peak_rss_mib": rss / MIB, "peak_vms_mib": vms / MIB}
+        cpu = cpu_spent(kinds_before, sampler.cpu_by_kind())
+        results[job] = {"seconds": seconds, "peak_rss_mib": rss / MIB, "peak_vms_mib": vms / MIB, "cpu_s": cpu}
         print(f"  alone: {job} in {seconds if seconds is None else round(seconds, 1)} s, "
-              f"peak RSS {rss / MIB:.0f} MiB (virtual {vms / MIB:.0f} MiB)", flush=True)  # fmt: skip
+              f"peak RSS {rss / MIB:.0f} MiB (virtual {vms / MIB:.0f} MiB), CPU s {cpu}", flush=True)  # fmt: skip
     return results
 
 
@@ -337,7 +406,7 @@ def main():
         copy_db(args.world_db, run_db)
         server = Server(args, run_db, work / "odoo_alone.log")
         server.start()
-        sampler = MemorySampler(server.process.pid)
+        sampler = MemorySampler(server.process.pid, run_db)
         sampler.start()
         try:
             alone = time_alone(args, world, server, sampler)
@@ -352,12 +421,13 @@ def main():
     server = Server(args, run_db, work / "odoo_load.log")
     server.start()
     log_start = server.log_size()
-    sampler = MemorySampler(server.process.pid)
+    sampler = MemorySampler(server.process.pid, run_db)
     sampler.start()
     prefix = work / "locust"
     locust = run_locust(args, args.world, run_db, prefix)
     try:
         time.sleep(min(args.warmup, args.duration))
+        kinds_before, jobs_start = sampler.cpu_by_kind(), time.monotonic()
         marks = {}
         # together (--stagger 0), or one after the other every --stagger seconds
         starters = [
@@ -365,8 +435,10 @@ def main():
             for index, job in enumerate(JOBS)
         ]
         under_load = wait_jobs({}, args.job_timeout, starters=starters)
+        load_cpu = cpu_spent(kinds_before, sampler.cpu_by_kind())
+        load_cpu["wall"] = round(time.monotonic() - jobs_start, 1)
         shown = ", ".join(f"{job} {s if s is None else round(s, 1)} s" for job, s in under_load.items())
-        print(f"  under load: {shown}", flush=True)
+        print(f"  under load: {shown}; CPU s while the jobs ran {load_cpu}", flush=True)
         locust.wait(args.duration + 120)
     finally:
         if locust.poll() is None:
@@ -382,6 +454,7 @@ def main():
         actions=stats,
         failures=failures,
         jobs_under_load=under_load,
+        cpu_while_jobs_ran_s=load_cpu,
         odoo_retries=retries,
         worker_limit_lines=limits,
         peak_rss_mib=max((rss for rss, _vms in peaks.values()), default=0) / MIB,
