@@ -4,6 +4,7 @@ mid-way (worker killed for time or memory, server restarted) resumes at the
 next call with nothing done twice and nothing left out."""
 
 import logging
+import time
 
 from odoo import api
 from odoo import fields
@@ -70,6 +71,14 @@ class CollectionDailyRun(models.Model):
     date_end = fields.Datetime("Finished", readonly=True)
     call_count = fields.Integer("Calls", readonly=True, help="Calls of the scheduled action the run took.")
     chunk_count = fields.Integer("Chunks", readonly=True, help="Chunks committed.")
+    paused_seconds = fields.Float(
+        "Paused (s)",
+        default=0.0,
+        readonly=True,
+        digits=(16, 1),
+        help="Seconds the run paused between its chunks to give way to imports and invoice synchronisations "
+        "running at the same time.",
+    )
     message = fields.Text(readonly=True)
 
     # ------------------------------------------------------------------
@@ -159,6 +168,7 @@ class CollectionDailyRun(models.Model):
         self.ensure_one()
         attempts = 0
         while self.phase != "done":
+            started = time.monotonic()
             try:
                 finished = getattr(self, f"_phase_{self.phase}")(job)
                 vals = {"chunk_count": self.chunk_count + 1}
@@ -175,6 +185,12 @@ class CollectionDailyRun(models.Model):
                 job.today_plan = None
                 continue
             attempts = 0
+            if self.phase != "done":
+                # a batch nobody waits for by the minute: while an import or
+                # an invoice sync runs, it works at a reduced pace
+                paused = job.give_way(time.monotonic() - started)
+                if paused:
+                    self.paused_seconds += paused
             if job.spent():
                 break
         if self.phase == "done" and self.state == "running":

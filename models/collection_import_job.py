@@ -23,6 +23,7 @@ from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
 from ..tools.job_slice import chunks_by
 from ..tools.job_slice import session_lock
+from ..tools.job_slice import waited_job
 
 _logger = logging.getLogger(__name__)
 
@@ -307,12 +308,15 @@ class CollectionImportJob(models.Model):
         job_slice = JobSlice(self.env)
         self._recover_interrupted()
         remaining = 0
-        for job in self.search([("state", "in", ("queued", "running"))], order="id"):
-            if job_slice.spent():
-                remaining += 1
-                continue
-            if job._run_queued(job_slice) is False:
-                remaining += 1
+        jobs = self.search([("state", "in", ("queued", "running"))], order="id")
+        # someone waits for these: the daily run gives way while they run
+        with waited_job(self.env.cr) if jobs else contextlib.nullcontext():
+            for job in jobs:
+                if job_slice.spent():
+                    remaining += 1
+                    continue
+                if job._run_queued(job_slice) is False:
+                    remaining += 1
         job_slice.report(remaining)
 
     def _run_queued(self, job_slice=None):

@@ -1,3 +1,4 @@
+import contextlib
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -13,6 +14,7 @@ from odoo.tools import SQL
 from ..tools.job_slice import CONCURRENCY_ERRORS
 from ..tools.job_slice import JobSlice
 from ..tools.job_slice import chunks_by
+from ..tools.job_slice import waited_job
 
 _logger = logging.getLogger(__name__)
 
@@ -609,15 +611,17 @@ class CollectionPortfolio(models.Model):
             ]
         )
         remaining = 0
-        for portfolio in portfolios:
-            if job.spent():
-                remaining += 1
-                continue
-            try:
-                remaining += portfolio.with_company(portfolio.company_id)._sync_invoices(job)["remaining"]
-            except CONCURRENCY_ERRORS as error:
-                # met again and again: rolled back, the runner calls again
-                if not job.concurrent(error):
-                    raise
-                remaining += 1
+        # someone waits for the invoices to show as cases: the daily run gives way meanwhile
+        with waited_job(self.env.cr) if portfolios else contextlib.nullcontext():
+            for portfolio in portfolios:
+                if job.spent():
+                    remaining += 1
+                    continue
+                try:
+                    remaining += portfolio.with_company(portfolio.company_id)._sync_invoices(job)["remaining"]
+                except CONCURRENCY_ERRORS as error:
+                    # met again and again: rolled back, the runner calls again
+                    if not job.concurrent(error):
+                        raise
+                    remaining += 1
         job.report(remaining)

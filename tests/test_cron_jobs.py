@@ -39,10 +39,14 @@ from ..models import collection_import_job
 from ..models.collection_import_job import JOB_LOCK_KEY
 from ..models.collection_import_job import SYNC_ROW_LIMIT
 from ..tools.job_slice import PASS_PARAMETER
+from ..tools.job_slice import SHARED_PACE_PARAMETER
 from ..tools.job_slice import SLICE_PARAMETER
 from ..tools.job_slice import JobSlice
+from ..tools.job_slice import waited_job
+from ..tools.job_slice import waited_job_running
 
 IMPORT_CRON = "debt_collection.ir_cron_collection_import_jobs"
+SYNC_CRON = "debt_collection.ir_cron_collection_sync_invoices"
 FOLDER_CRON = "debt_collection.ir_cron_collection_import_folders"
 DAILY_CRON = "debt_collection.ir_cron_collection_daily_refresh"
 DUE_STEPS_CRON = "debt_collection.ir_cron_collection_due_steps"
@@ -75,7 +79,7 @@ class CommittedCase(BaseCase):
             cr.execute("SELECT COALESCE(MAX(id), 0) FROM collection_daily_run")
             self.daily_watermark = cr.fetchone()[0]
             self.admin_id = env.ref("base.user_admin").id
-            self.cron_ids = [env.ref(xmlid).id for xmlid in (IMPORT_CRON, FOLDER_CRON, DAILY_CRON)]
+            self.cron_ids = [env.ref(xmlid).id for xmlid in (IMPORT_CRON, FOLDER_CRON, DAILY_CRON, SYNC_CRON)]
             cr.execute(
                 "SELECT id, nextcall, lastcall, failure_count, first_failure_date, active FROM ir_cron WHERE id IN %s",
                 [tuple(self.cron_ids)],
@@ -452,6 +456,38 @@ class TestCronJobs(CommittedCase):
     def _write(self, folder, name, data):
         with open(os.path.join(folder, name), "wb") as handle:
             handle.write(data)
+
+    def test_import_and_sync_say_someone_waits_for_them(self):
+        """While the cron runs a queued import or the invoice sync, another
+        connection sees that a job someone waits for runs (what the daily
+        run gives way to); once they are done, it sees none."""
+        self._queue(self._csv(2))
+        watcher = self.registry.cursor()
+        self.addCleanup(watcher.close)
+        seen = {}
+        ImportJob = self.registry["collection.import.job"]
+        Portfolio = self.registry["collection.portfolio"]
+        original = ImportJob._run_staged
+
+        def run_staged(job, job_slice):
+            seen["import"] = waited_job_running(watcher)
+            return original(job, job_slice)
+
+        def sync(portfolio, job=None):
+            seen["sync"] = waited_job_running(watcher)
+            return {"cases": 0, "installments": 0, "updated": 0, "remaining": 0}
+
+        with self.registry.cursor() as cr:
+            followed = self._env(cr)["collection.portfolio"].search_count(
+                [("kind", "=", "internal"), ("state", "=", "active"), ("company_id.collection_auto_follow", "=", True)]
+            )
+        self.assertTrue(followed, "the demo company follows its own invoices")
+        self.assertFalse(waited_job_running(watcher))
+        with patch.object(ImportJob, "_run_staged", run_staged), patch.object(Portfolio, "_sync_invoices", sync):
+            self.assertEqual(self._run_cron(IMPORT_CRON)["failure_count"], 0)
+            self.assertEqual(self._run_cron(SYNC_CRON)["failure_count"], 0)
+        self.assertEqual(seen, {"import": True, "sync": True})
+        self.assertFalse(waited_job_running(watcher), "released at the end of the call")
 
     def test_folder_import_moves_each_file_after_its_commit(self):
         """Each file is imported and committed on its own, then moved:
@@ -911,6 +947,47 @@ class TestStrategyCommitted(CommittedCase):
             ((state, calls),) = cr.fetchall()
         self.assertEqual(state, "done")
         self.assertGreaterEqual(calls, passes)
+
+    def test_daily_run_gives_way_while_an_import_or_a_sync_runs(self):
+        """Alone, the daily run does not pause; while another connection
+        runs a job someone waits for (an import, an invoice sync), it pauses
+        after each chunk as long as the chunk took (pace 0.5), says so on the
+        run, and still ends the same day."""
+        self._cases(4, 3)
+        with self.registry.cursor() as cr:
+            params = self._env(cr)["ir.config_parameter"]
+            self.addCleanup(self._set_param, SHARED_PACE_PARAMETER, params.get_param(SHARED_PACE_PARAMETER))
+            params.set_param(SHARED_PACE_PARAMETER, "0.5")
+        Case = self.registry["collection.case"]
+        original = Case._refresh_aging
+
+        def slow(cases, case_ids=None):
+            time.sleep(0.2)
+            return original(cases, case_ids)
+
+        def run_once():
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT COALESCE(MAX(id), 0) FROM collection_daily_run")
+                watermark = cr.fetchone()[0]
+            started = time.monotonic()
+            self.assertEqual(self._run_cron(DAILY_CRON)["failure_count"], 0)
+            elapsed = time.monotonic() - started
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT state, paused_seconds FROM collection_daily_run WHERE id > %s", [watermark])
+                return cr.fetchall(), elapsed
+
+        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 1000}), patch.object(Case, "_refresh_aging", slow):
+            alone, alone_elapsed = run_once()
+            other = self.registry.cursor()
+            self.addCleanup(other.close)
+            with waited_job(other) as marked:
+                self.assertTrue(marked)
+                shared, shared_elapsed = run_once()
+        self.assertEqual(alone, [("done", 0.0)], "alone: no pause")
+        ((state, paused),) = shared
+        self.assertEqual(state, "done")
+        self.assertGreaterEqual(paused, 0.2, "paused at least as long as its slowed aging chunk took")
+        self.assertGreater(shared_elapsed, alone_elapsed + 0.15, "the pause made the run longer")
 
     def _set_param(self, key, value):
         with self.registry.cursor() as cr:

@@ -16,6 +16,14 @@ back), and the next call does it again. A chunk that meets a concurrent
 update (a serialization failure, a deadlock or a lock timeout with a
 collector's request) is rolled back and done again.
 
+Jobs someone waits for (a queued import, the invoice sync) mark themselves
+with a shared session lock while they run (``waited_job``); the daily run, a
+batch nobody waits for by the minute, then works at a reduced pace
+(``JobSlice.give_way``: after each chunk it pauses for a share of the time
+the chunk took, ``debt_collection.daily_run_shared_pace``), leaving them the
+CPU its PostgreSQL queries would take (Odoo runs cron workers at a lower
+priority than requests, but the database's processes all at the same one).
+
 Outside the cron runner (a button, a test, a shell) nothing is committed and
 there is no time limit: the job runs to its end in the caller's transaction,
 as before. The context key ``collection_commit_chunks`` asks for committed
@@ -40,6 +48,12 @@ DEFAULT_SLICE_SECONDS = 5.0
 SLICE_PARAMETER = "debt_collection.cron_slice_seconds"
 DEFAULT_PASS_SECONDS = 30.0
 PASS_PARAMETER = "debt_collection.cron_pass_seconds"
+# the shared session lock of the jobs someone waits for, and the share of its
+# time the daily run works while one of them runs (0.5: it pauses as long as
+# each chunk took)
+WAITED_JOB_KEY = "debt_collection.waited_job"
+DEFAULT_SHARED_PACE = 0.5
+SHARED_PACE_PARAMETER = "debt_collection.daily_run_shared_pace"
 # what a concurrent transaction can make a chunk meet: done again
 CONCURRENCY_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -52,10 +66,10 @@ _PASSES = {}
 SAME_PASS_GAP = 1.0
 
 
-def _seconds(env, key, default):
+def _seconds(env, key, default, minimum=0.5):
     value = env["ir.config_parameter"].sudo().get_param(key)
     try:
-        return max(float(value), 0.5) if value else default
+        return max(float(value), minimum) if value else default
     except ValueError:
         return default
 
@@ -152,6 +166,24 @@ class JobSlice:
         if self.committing:
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
+    def give_way(self, worked):
+        """After a chunk that took ``worked`` seconds: while a job someone
+        waits for runs (``waited_job``, held by another session), pause so
+        that this job works only its share of the time
+        (``debt_collection.daily_run_shared_pace``, 0.1 to 1), within the
+        call's time. Only when chunks are committed (the pause is taken
+        outside any transaction). Returns the seconds paused."""
+        if not self.committing or worked <= 0:
+            return 0.0
+        pace = min(_seconds(self.env, SHARED_PACE_PARAMETER, DEFAULT_SHARED_PACE, minimum=0.1), 1.0)
+        left = self.seconds - (time.monotonic() - self.start)
+        if pace >= 1.0 or left <= 0 or not waited_job_running(self.env.cr):
+            return 0.0
+        pause = min(worked * (1.0 - pace) / pace, left)
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        time.sleep(pause)
+        return pause
+
     def concurrent(self, error, cr=None):
         """A chunk met a concurrent update: when committing, roll it back
         (the job's last committed chunk stands) and return True for the
@@ -167,16 +199,17 @@ class JobSlice:
 
 
 @contextlib.contextmanager
-def session_lock(cr, key, number=None):
+def session_lock(cr, key, number=None, shared=False):
     """Hold PostgreSQL's session-level advisory lock ``key`` (and
     ``number``) for the block: it survives the chunks' commits and is
     released with the connection when the worker dies. Yields False, without
-    waiting, when another session holds it. Released at the end even when
-    the block failed in the database (its transaction is rolled back first,
-    as the caller would: a lock left on a pooled connection would stop the
-    job for good)."""
+    waiting, when another session holds it (``shared``: holds it in
+    exclusive mode). Released at the end even when the block failed in the
+    database (its transaction is rolled back first, as the caller would: a
+    lock left on a pooled connection would stop the job for good)."""
     lock = SQL("hashtext(%s)", key) if number is None else SQL("hashtext(%s), %s", key, int(number))
-    cr.execute(SQL("SELECT pg_try_advisory_lock(%s)", lock))
+    mode = SQL("_shared") if shared else SQL("")
+    cr.execute(SQL("SELECT pg_try_advisory_lock%s(%s)", mode, lock))
     if not cr.fetchone()[0]:
         yield False
         return
@@ -185,4 +218,25 @@ def session_lock(cr, key, number=None):
     finally:
         if cr._cnx.get_transaction_status() == TRANSACTION_STATUS_INERROR:
             cr.rollback()
-        cr.execute(SQL("SELECT pg_advisory_unlock(%s)", lock))
+        cr.execute(SQL("SELECT pg_advisory_unlock%s(%s)", mode, lock))
+
+
+def waited_job(cr):
+    """Mark, for the block, that a job someone waits for runs on this
+    connection (a shared session lock: any number of them at once); the
+    daily run gives way to it (``JobSlice.give_way``)."""
+    return session_lock(cr, WAITED_JOB_KEY, 0, shared=True)
+
+
+def waited_job_running(cr):
+    """True when another session runs a job someone waits for."""
+    cr.execute(
+        SQL(
+            """SELECT EXISTS(SELECT 1 FROM pg_locks
+                              WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+                                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                AND classid = hashtext(%s)::oid AND objid = 0 AND objsubid = 2)""",
+            WAITED_JOB_KEY,
+        )
+    )
+    return cr.fetchone()[0]
