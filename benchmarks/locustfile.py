@@ -93,13 +93,17 @@ class Collector(HttpUser):
         )
         self.uid = result["uid"]
         self.user_context = result.get("user_context") or {}
-        channels = self.call("collection.channel", "search_read", [[("code", "=", "call")]], {"fields": ["id"]})
+        # read once per collector, during the ramp-up of logins (like the login, not a work action)
+        channels = self.call(
+            "collection.channel", "search_read", [[("code", "=", "call")]], {"fields": ["id"]}, name="start-up reads"
+        )
         self.phone = channels[0]["id"]
         results = self.call(
             "collection.result",
             "search_read",
             [[]],
             {"fields": ["requires_promise", "is_callback", "is_dispute", "is_wrong_number", "channel_ids"]},
+            name="start-up reads",
         )
         usable = [r for r in results if not r["channel_ids"] or self.phone in r["channel_ids"]]
         self.promise_result = next(r["id"] for r in usable if r["requires_promise"])
