@@ -24,6 +24,7 @@ from ..tools.job_slice import JobSlice
 from ..tools.job_slice import chunks_by
 from ..tools.job_slice import session_lock
 from ..tools.job_slice import waited_job
+from .collection_portfolio_import import stage_lines
 
 _logger = logging.getLogger(__name__)
 
@@ -472,13 +473,8 @@ class CollectionImportJob(models.Model):
         def stage(good, records, lines):
             chunks = chunks_by(good, lambda line: line["debtor_key"], STAGE_CHUNK_DEBTORS)
             for seq, chunk in enumerate(chunks):
-                payload = json.dumps(
-                    [
-                        record.as_dict() if hasattr(record, "as_dict") else dict(record)
-                        for record in (records[line.index] for line in chunk)
-                    ],
-                    default=import_parser.record_json_default,
-                )
+                # the checked lines: a part is written without checking its rows again
+                payload = json.dumps(stage_lines(chunk), default=import_parser.record_json_default)
                 self.env.cr.execute(
                     SQL(
                         "INSERT INTO %s (job_id, seq, records) VALUES (%s, %s, %s)",

@@ -181,6 +181,50 @@ class ImportLine:
         return self.debtor.get(key, default)
 
 
+# the staged parts of a queued import hold the checked lines (format 2), not
+# the file's cells again: a part is written without a second check
+STAGED_FORMAT = 2
+# a staged line's own values, in this order after its debtor's place
+STAGED_LINE_FIELDS = tuple(sorted(ImportLine.OWN - {"index"}))
+
+
+def stage_lines(lines):
+    """The checked lines of a part of a queued import as JSON-ready data
+    (dates and amounts through ``import_parser.record_json_default``): each
+    debtor once, each line's own values after its debtor's place."""
+    debtors, place_of = [], {}
+    rows = []
+    for line in lines:
+        place = place_of.get(id(line.debtor))
+        if place is None:
+            place = place_of[id(line.debtor)] = len(debtors)
+            debtors.append(
+                {key: getattr(line.debtor, key) for key in ImportDebtor.__slots__ if hasattr(line.debtor, key)}
+            )
+        rows.append([place, *(getattr(line, key) for key in STAGED_LINE_FIELDS)])
+    return {"format": STAGED_FORMAT, "debtors": debtors, "lines": rows}
+
+
+def unstage_lines(data):
+    """The lines ``stage_lines`` staged, read back from JSON (the keys that
+    were tuples made tuples again, a debt's rows sharing one group)."""
+    debtors = []
+    for values in data["debtors"]:
+        values["debtor_key"] = tuple(values["debtor_key"])
+        debtors.append(ImportDebtor(values))
+    lines, groups = [], {}
+    for index, row in enumerate(data["lines"]):
+        line = ImportLine(debtors[row[0]], None, index)
+        for key, value in zip(STAGED_LINE_FIELDS, row[1:], strict=True):
+            setattr(line, key, value)
+        line.index = index
+        line.debtor_key = tuple(line.debtor_key)
+        group = (tuple(line.group[0]), line.group[1])
+        line.group = groups.setdefault(group, group)
+        lines.append(line)
+    return lines
+
+
 class RowResults:
     """The outcome of each row given, by its place among the records: a
     status code and a case id per row in flat arrays, the message of the
@@ -944,19 +988,24 @@ class CollectionPortfolio(models.Model):
             self.env["collection.case"].sudo()._assign_zones(self.company_id, case_ids=cases.ids)
 
     def _import_write_staged(self, records, opts, lookups):
-        """Check again and write the records of one staged chunk of a queued
-        import (every debtor's rows are in the same chunk, all found valid
-        when the file was checked). Returns (counts, ids of the cases the
-        rows went to, cases created, cases that existed and received rows)."""
-        lookups = {key: lookups[key] for key in ("countries", "states", "currencies", "labels", "min_amount")}
-        errors = defaultdict(list)
-        lines = self._import_check_lines(records, opts, lookups, errors)
-        if errors:
-            # the data changed since the file was checked (a currency archived...): the chunk is not written
-            row, messages = min(errors.items())
-            raise UserError(_("Row %(row)s: %(message)s", row=row, message=" ".join(messages)))
+        """Write one staged part of a queued import: its checked lines
+        (``stage_lines``), or — a part staged as the file's cells, before
+        lines were staged — its records checked again (every debtor's rows
+        are in the same part, all found valid when the file was checked).
+        Returns (counts, ids of the cases the rows went to, cases created,
+        cases that existed and received rows)."""
+        if isinstance(records, dict) and records.get("format") == STAGED_FORMAT:
+            lines = unstage_lines(records)
+        else:
+            lookups = {key: lookups[key] for key in ("countries", "states", "currencies", "labels", "min_amount")}
+            errors = defaultdict(list)
+            lines = self._import_check_lines(records, opts, lookups, errors)
+            if errors:
+                # the data changed since the file was checked (a currency archived...): the part is not written
+                row, messages = min(errors.items())
+                raise UserError(_("Row %(row)s: %(message)s", row=row, message=" ".join(messages)))
         counts = dict.fromkeys(WRITE_COUNTS, 0)
-        results = RowResults(len(records))
+        results = RowResults(len(lines))
         state = {"created": set(), "updated": set()}
         self._import_write_chunk(lines, counts, results, state)
         case_ids = sorted({case_id for case_id in results.case_ids if case_id})

@@ -2,12 +2,15 @@
 what one pass would, an all-or-nothing import with a wrong row in its last
 chunk writes nothing, and a file's repeated cells are held once."""
 
+import json
 from unittest.mock import patch
 
 from odoo.tests import tagged
 
 from ..models import collection_portfolio_import
+from ..models.collection_portfolio_import import stage_lines
 from ..tools import import_parser
+from ..tools.job_slice import chunks_by
 from .common import CollectionCommon
 
 
@@ -115,6 +118,140 @@ class TestImportChunks(CollectionCommon):
         self.assertEqual(result["counts"]["cases_created"], 6)
         self.assertEqual(len(self._cases()), 6)
         self.assertNotIn("CH-006", self._cases().mapped("external_ref"))
+
+    def _rich_rows(self):
+        """Two debtors with every column a debtor can have: one known by its
+        tax ID (a third row gives only its reference, and joins it), one by
+        the creditor's reference in a country with states."""
+        debtor = {
+            "partner_name": "Jan Peeters",
+            "vat": "BE0477472701",
+            "partner_ref": "BE-7",
+            "country": "Belgium",
+            "street": "Rue Haute 12",
+            "city": "Bruxelles",
+            "zip": "1000",
+            "phone1": "0470 12 34 56",
+            "email": "Jan.Peeters@Example.com",
+            "latitude": "50.8503",
+            "longitude": "4.3517",
+            "contacts": "Marie (sister)",
+            "notes": "Prefers mornings",
+            "contract_ref": "LN-7",
+            "debt_since": "2025-11-30",
+            "debt_amount": "301.50",
+            "installment_count": "3",
+        }
+        rows = [
+            dict(debtor, installment_number="1", due_date="2026-01-15", installment_amount="100.50"),
+            dict(debtor, installment_number="2", due_date="15/02/2026", installment_amount="100,50"),
+            {
+                "partner_name": "Jan Peeters",
+                "partner_ref": "BE-7",
+                "contract_ref": "LN-7",
+                "installment_number": "3",
+                "due_date": "2026-03-15",
+                "installment_amount": "100.50",
+            },
+            {
+                "partner_name": "Ann Lee",
+                "partner_ref": "US-1",
+                "country": "US",
+                "state": "California",
+                "phone1": "+1 650 253 0000",
+                "installment_ref": "US-1-1",
+                "due_date": "2026-04-01",
+                "installment_amount": "75",
+            },
+        ]
+        return [dict(row, _row=index) for index, row in enumerate(rows, start=2)]
+
+    def _written(self):
+        """What the import wrote, comparable across two imports."""
+        return sorted(
+            (
+                case.external_ref,
+                case.partner_id.name,
+                case.partner_id.vat,
+                case.partner_id.country_id.code,
+                case.partner_id.state_id.code,
+                case.partner_id.street,
+                case.partner_id.city,
+                case.partner_id.zip,
+                case.partner_id.email,
+                case.partner_id.phone,
+                case.partner_id.mobile,
+                case.partner_id.partner_latitude,
+                case.partner_id.partner_longitude,
+                case.contact_persons,
+                str(case.date_debt_since),
+                case.amount_total,
+                tuple(
+                    (inst.name, inst.sequence, str(inst.date_due), inst.amount, inst.external_ref, inst.contract_ref)
+                    for inst in case.installment_ids.sorted("sequence")
+                ),
+            )
+            for case in self._cases()
+        )
+
+    def test_staged_lines_write_what_the_direct_import_writes(self):
+        """A queued import stages the checked lines of each part (JSON, in
+        the database) and writes them later without checking the rows
+        again: every value comes back as the check made it — tuples, dates,
+        exact amounts, coordinates, phones, the row that joined its debtor by
+        reference."""
+
+        class Undo(Exception):
+            pass
+
+        try:
+            with self.env.cr.savepoint():
+                result = self.external._import_records(self._rich_rows(), {})
+                self.assertTrue(result["imported"], result["errors"])
+                self.env.flush_all()
+                direct = self._written()
+                raise Undo
+        except Undo:
+            pass
+        self.env.invalidate_all()
+        self.assertFalse(self._cases(), "the direct import was undone")
+        self.assertEqual(len(direct), 2)
+        jan = next(row for row in direct if row[0] == "BE-7")
+        self.assertEqual(jan[2:4], ("0477472701", "BE"), "the tax ID as the check compacted it")
+        self.assertEqual(len(jan[-1]), 3, "the reference-only row joined the debtor known by its tax ID")
+        self.assertEqual(jan[10], "+32470123456")
+
+        parts = []
+
+        def stage(good, records, lines):
+            for part in chunks_by(good, lambda line: line["debtor_key"], 1):
+                payload = json.dumps(stage_lines(part), default=import_parser.record_json_default)
+                parts.append(json.loads(payload, object_hook=import_parser.record_json_hook))
+
+        result = self.external._import_records(self._rich_rows(), {"stage": stage})
+        self.assertTrue(result["imported"])
+        self.assertEqual(len(parts), 2, "one part per debtor")
+        self.assertFalse(self._cases(), "staging writes nothing")
+        created = []
+        for part in parts:
+            counts, case_ids, new, _updated = self.external._import_write_staged(part, {}, {})
+            self.assertEqual(counts["cases_created"], 1)
+            created += new
+        self.env.flush_all()
+        self.assertEqual(sorted(created), sorted(self._cases().ids))
+        self.assertEqual(self._written(), direct)
+
+    def test_part_staged_as_cells_is_checked_and_written(self):
+        """A part staged as the file's cells (a job queued before parts held
+        checked lines) is checked again, then written."""
+        records = [row for row in self._rows(debtors=2) if row["partner_ref"] == "CH-001"]
+        lookups = self.external._import_lookups()
+        lookups["min_amount"] = 0.005
+        opts = {"decimal_separator": "auto", "date_format": "auto", "mode": "all"}
+        counts, case_ids, created, _updated = self.external._import_write_staged(records, opts, lookups)
+        self.assertEqual((counts["cases_created"], counts["installments_created"]), (1, 3))
+        self.assertEqual(created, case_ids)
+        self.assertEqual(self._cases().external_ref, "CH-001")
 
     def test_repeated_cells_are_held_once(self):
         data = "partner_name;partner_ref;due_date;installment_amount\n"
