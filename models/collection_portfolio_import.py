@@ -994,6 +994,10 @@ class CollectionPortfolio(models.Model):
         are in the same part, all found valid when the file was checked).
         Returns (counts, ids of the cases the rows went to, cases created,
         cases that existed and received rows)."""
+        # what may have changed since the file was checked: the portfolio, the user's rights
+        self.check_access("write")
+        if self.state == "closed":
+            raise UserError(_("The portfolio %s is closed.", self.name))
         if isinstance(records, dict) and records.get("format") == STAGED_FORMAT:
             lines = unstage_lines(records)
         else:

@@ -5,6 +5,7 @@ chunk writes nothing, and a file's repeated cells are held once."""
 import json
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models import collection_portfolio_import
@@ -240,6 +241,10 @@ class TestImportChunks(CollectionCommon):
         self.env.flush_all()
         self.assertEqual(sorted(created), sorted(self._cases().ids))
         self.assertEqual(self._written(), direct)
+        # a portfolio closed once the file was checked takes no further part
+        self.external.state = "closed"
+        with self.assertRaisesRegex(UserError, "is closed"):
+            self.external._import_write_staged(parts[0], {}, {})
 
     def test_part_staged_as_cells_is_checked_and_written(self):
         """A part staged as the file's cells (a job queued before parts held
