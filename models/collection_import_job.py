@@ -6,7 +6,6 @@ import logging
 import os
 import stat
 import time
-from decimal import Decimal
 
 import psycopg2
 import psycopg2.errors
@@ -311,7 +310,7 @@ class CollectionImportJob(models.Model):
         remaining = 0
         jobs = self.search([("state", "in", ("queued", "running"))], order="id")
         # someone waits for these: the daily run gives way while they run
-        with waited_job(self.env.cr) if jobs else contextlib.nullcontext():
+        with waited_job(self.env.cr, bool(jobs)):
             for job in jobs:
                 if job_slice.spent():
                     remaining += 1
@@ -393,7 +392,6 @@ class CollectionImportJob(models.Model):
             if self._stage():
                 return True
             job_slice.chunk_done(cr=self.env.cr)
-        base_lookups = None
         attempts = 0
         while True:
             self.env.cr.execute(
@@ -410,21 +408,15 @@ class CollectionImportJob(models.Model):
                 return False
             seq, payload = row
             portfolio = self.portfolio_id.with_user(self.user_id)
-            if base_lookups is None:
-                base_lookups = portfolio._import_lookups()
-                base_lookups["min_amount"] = Decimal(str(portfolio.currency_id.rounding)) / 2
             records = json.loads(payload, object_hook=import_parser.record_json_hook)
             try:
-                counts, case_ids, created, updated = portfolio._import_write_staged(
-                    records, self._import_options(), base_lookups
-                )
+                counts, case_ids, created, updated = portfolio._import_write_staged(records, self._import_options())
                 self.env.flush_all()
             except CONCURRENCY_ERRORS as error:
                 # a collector's request met on a case: the part is rolled back and written again
                 attempts += 1
                 if attempts >= CHUNK_ATTEMPTS or not job_slice.concurrent(error, cr=self.env.cr):
                     raise
-                base_lookups = None
                 continue
             attempts = 0
             self.env.cr.execute(

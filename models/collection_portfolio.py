@@ -1,4 +1,3 @@
-import contextlib
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -612,7 +611,7 @@ class CollectionPortfolio(models.Model):
         )
         remaining = 0
         # someone waits for the invoices to show as cases: the daily run gives way meanwhile
-        with waited_job(self.env.cr) if portfolios else contextlib.nullcontext():
+        with waited_job(self.env.cr, bool(portfolios)):
             for portfolio in portfolios:
                 if job.spent():
                     remaining += 1

@@ -217,7 +217,6 @@ def unstage_lines(data):
         line = ImportLine(debtors[row[0]], None, index)
         for key, value in zip(STAGED_LINE_FIELDS, row[1:], strict=True):
             setattr(line, key, value)
-        line.index = index
         line.debtor_key = tuple(line.debtor_key)
         group = (tuple(line.group[0]), line.group[1])
         line.group = groups.setdefault(group, group)
@@ -483,8 +482,6 @@ class CollectionPortfolio(models.Model):
         opts.setdefault("date_format", "auto")
         self._import_check_options(opts)
         lookups = self._import_lookups()
-        # an installment amount must stay above zero once rounded to the currency
-        lookups["min_amount"] = Decimal(str(self.currency_id.rounding)) / 2
         # rows found wrong before (an API call's cells that are no values)
         errors = defaultdict(list, {row: list(messages) for row, messages in opts.pop("_row_errors", {}).items()})
         progress = opts.get("progress") or (lambda done, total: None)
@@ -613,7 +610,6 @@ class CollectionPortfolio(models.Model):
                     )
                 )
 
-    @api.model
     def _import_lookups(self):
         Country = self.env["res.country"].sudo().with_context(lang="en_US")
         countries = {}
@@ -629,7 +625,14 @@ class CollectionPortfolio(models.Model):
         }
         column = self.env["collection.import.template.line"]._fields["column"]
         labels = dict(column._description_selection(self.env))
-        return {"countries": countries, "states": states, "currencies": currencies, "labels": labels}
+        return {
+            "countries": countries,
+            "states": states,
+            "currencies": currencies,
+            "labels": labels,
+            # an installment amount must stay above zero once rounded to the currency
+            "min_amount": Decimal(str(self.currency_id.rounding)) / 2,
+        }
 
     def _import_normalize(self, record, opts, lookups, index=0):
         """Check and convert the row at ``index`` of the records; return
@@ -987,7 +990,7 @@ class CollectionPortfolio(models.Model):
             cases = self.env["collection.case"].sudo().search([("portfolio_id", "=", self.id), ("state", "=", "open")])
             self.env["collection.case"].sudo()._assign_zones(self.company_id, case_ids=cases.ids)
 
-    def _import_write_staged(self, records, opts, lookups):
+    def _import_write_staged(self, records, opts, lookups=None):
         """Write one staged part of a queued import: its checked lines
         (``stage_lines``), or — a part staged as the file's cells, before
         lines were staged — its records checked again (every debtor's rows
@@ -1001,7 +1004,11 @@ class CollectionPortfolio(models.Model):
         if isinstance(records, dict) and records.get("format") == STAGED_FORMAT:
             lines = unstage_lines(records)
         else:
-            lookups = {key: lookups[key] for key in ("countries", "states", "currencies", "labels", "min_amount")}
+            lookups = {
+                key: value
+                for key, value in (lookups or self._import_lookups()).items()
+                if key in ("countries", "states", "currencies", "labels", "min_amount")
+            }
             errors = defaultdict(list)
             lines = self._import_check_lines(records, opts, lookups, errors)
             if errors:

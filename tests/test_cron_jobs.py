@@ -920,20 +920,9 @@ class TestStrategyCommitted(CommittedCase):
         time (``debt_collection.cron_pass_seconds``), it leaves the pass with
         a trigger due now and goes on at the next pass, until done."""
         self._cases(4, 3)
-        with self.registry.cursor() as cr:
-            params = self._env(cr)["ir.config_parameter"]
-            for key in (PASS_PARAMETER, SLICE_PARAMETER):
-                self.addCleanup(self._set_param, key, params.get_param(key))
-                params.set_param(key, "0.5")
-        Case = self.registry["collection.case"]
-        original = Case._refresh_aging
-
-        def slow(cases, case_ids=None):
-            time.sleep(0.3)
-            return original(cases, case_ids)
-
+        self._set_params({PASS_PARAMETER: "0.5", SLICE_PARAMETER: "0.5"})
         passes = 0
-        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 50}), patch.object(Case, "_refresh_aging", slow):
+        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 50}), self._slow_aging(0.3):
             while passes < 50:
                 passes += 1
                 self._run_cron(DAILY_CRON)
@@ -954,16 +943,7 @@ class TestStrategyCommitted(CommittedCase):
         after each chunk as long as the chunk took (pace 0.5), says so on the
         run, and still ends the same day."""
         self._cases(4, 3)
-        with self.registry.cursor() as cr:
-            params = self._env(cr)["ir.config_parameter"]
-            self.addCleanup(self._set_param, SHARED_PACE_PARAMETER, params.get_param(SHARED_PACE_PARAMETER))
-            params.set_param(SHARED_PACE_PARAMETER, "0.5")
-        Case = self.registry["collection.case"]
-        original = Case._refresh_aging
-
-        def slow(cases, case_ids=None):
-            time.sleep(0.2)
-            return original(cases, case_ids)
+        self._set_params({SHARED_PACE_PARAMETER: "0.5"})
 
         def run_once():
             with self.registry.cursor() as cr:
@@ -976,7 +956,7 @@ class TestStrategyCommitted(CommittedCase):
                 cr.execute("SELECT state, paused_seconds FROM collection_daily_run WHERE id > %s", [watermark])
                 return cr.fetchall(), elapsed
 
-        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 1000}), patch.object(Case, "_refresh_aging", slow):
+        with patch.dict(collection_daily_run.CHUNK_CASES, {"aging": 1000}), self._slow_aging(0.2):
             alone, alone_elapsed = run_once()
             other = self.registry.cursor()
             self.addCleanup(other.close)
@@ -988,6 +968,25 @@ class TestStrategyCommitted(CommittedCase):
         self.assertEqual(state, "done")
         self.assertGreaterEqual(paused, 0.2, "paused at least as long as its slowed aging chunk took")
         self.assertGreater(shared_elapsed, alone_elapsed + 0.15, "the pause made the run longer")
+
+    def _set_params(self, values):
+        """Set system parameters for the test, put back as they were after."""
+        with self.registry.cursor() as cr:
+            params = self._env(cr)["ir.config_parameter"]
+            for key, value in values.items():
+                self.addCleanup(self._set_param, key, params.get_param(key))
+                params.set_param(key, value)
+
+    def _slow_aging(self, seconds):
+        """Each aging chunk of the daily run takes ``seconds`` more."""
+        Case = self.registry["collection.case"]
+        original = Case._refresh_aging
+
+        def slow(cases, case_ids=None):
+            time.sleep(seconds)
+            return original(cases, case_ids)
+
+        return patch.object(Case, "_refresh_aging", slow)
 
     def _set_param(self, key, value):
         with self.registry.cursor() as cr:

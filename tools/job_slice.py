@@ -222,10 +222,13 @@ def session_lock(cr, key, number=None, shared=False):
         cr.execute(SQL("SELECT pg_advisory_unlock%s(%s)", mode, lock))
 
 
-def waited_job(cr):
+def waited_job(cr, running=True):
     """Mark, for the block, that a job someone waits for runs on this
     connection (a shared session lock: any number of them at once); the
-    daily run gives way to it (``JobSlice.give_way``)."""
+    daily run gives way to it (``JobSlice.give_way``). ``running`` False:
+    nothing to run, nothing marked."""
+    if not running:
+        return contextlib.nullcontext(False)
     return session_lock(cr, WAITED_JOB_KEY, 0, shared=True)
 
 
